@@ -1,0 +1,111 @@
+"""coachapp: the workplace of a parent coach."""
+
+from flask import Flask, has_request_context, render_template, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from coachapp.config import ensure_instance_folder, load_layered_config
+from coachapp.extensions import csrf, db, login_manager, migrate
+from coachapp.paths import MIGRATIONS_FOLDER, STATIC_FOLDER, TEMPLATE_FOLDER, default_instance_path
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build a coachapp application; ``test_config`` overrides every other setting."""
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or default_instance_path()
+    ensure_instance_folder(instance_path)
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        instance_relative_config=True,
+        template_folder=str(TEMPLATE_FOLDER),
+        static_folder=str(STATIC_FOLDER),
+    )
+    load_layered_config(app, test_config)
+    app.session_interface = HttpsAwareSessionInterface()
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_context(app)
+    if app.config["PROXY_COUNT"]:
+        hops = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+    return app
+
+
+class HttpsAwareSessionInterface(SecureCookieSessionInterface):
+    """Marks the session cookie Secure whenever the request arrived over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        if super().get_cookie_secure(app):
+            return True
+        return has_request_context() and request.is_secure
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the database, migrations, CSRF protection and sign-in to the app."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_FOLDER), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    from coachapp.auth.models import User
+
+    @login_manager.user_loader
+    def load_user(session_token: str) -> User | None:
+        return db.session.execute(
+            select(User).where(User.session_token == session_token, User.active)
+        ).scalar_one_or_none()
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per feature; every page needs sign-in unless marked public."""
+    from coachapp import auth, dashboard, portal, public
+    from coachapp.auth.access import require_login_unless_public
+
+    app.before_request(require_login_unless_public)
+    for blueprint in (public.bp, auth.bp, dashboard.bp, portal.bp):
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Render errors/<code>.html; a server error first rolls back the database session.
+
+    Flask turns any unhandled exception into a 500 (and logs it), so the 500 handler
+    covers crashes too, while tests still see the original exception.
+    """
+
+    def render_error(error: HTTPException):
+        if error.code and error.code >= 500:
+            db.session.rollback()
+        return render_template(
+            [f"errors/{error.code}.html", "errors/error.html"], error=error
+        ), error.code
+
+    def render_csrf_error(error: CSRFError):
+        return render_template("errors/csrf.html", error=error), 400
+
+    app.register_error_handler(CSRFError, render_csrf_error)
+    app.register_error_handler(HTTPException, render_error)
+
+
+def register_commands(app: Flask) -> None:
+    """Add coachapp's flask commands (init-db, create-coach, demo)."""
+    from coachapp.cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)
+
+
+def register_template_context(app: Flask) -> None:
+    """Filters and the practice name for every template."""
+    from coachapp.templating import register_template_helpers
+
+    register_template_helpers(app)

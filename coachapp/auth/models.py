@@ -1,0 +1,77 @@
+"""Practices and the people who sign in to them: coaches and clients."""
+
+import enum
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coachapp.extensions import db, value_enum
+from coachapp.timeutil import UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    """What a person can do in coachapp."""
+
+    COACH = "coach"
+    CLIENT = "client"
+
+
+def new_session_token() -> str:
+    """A random token naming a user's current sign-ins; rotating it signs them out everywhere."""
+    return secrets.token_urlsafe(32)
+
+
+class Practice(db.Model):
+    """A coaching practice: one coach, or a few who share it."""
+
+    __tablename__ = "practices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    members: Mapped[list["User"]] = relationship(back_populates="practice")
+
+
+class User(UserMixin, db.Model):
+    """Someone who signs in: a coach (perhaps the practice owner) or a client."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(value_enum(Role))
+    is_owner: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    bio: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    practice: Mapped[Practice] = relationship(back_populates="members")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sign-in to inactive accounts
+        return self.active
+
+    @property
+    def is_coach(self) -> bool:
+        return self.role is Role.COACH
+
+    @property
+    def is_client(self) -> bool:
+        return self.role is Role.CLIENT
+
+    def get_id(self) -> str:
+        """Flask-Login keeps this token in the session cookie, not the numeric id."""
+        return self.session_token
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"

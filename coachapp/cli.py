@@ -1,0 +1,80 @@
+"""coachapp's flask commands: init-db, create-coach and demo."""
+
+import click
+from flask import current_app
+from flask_migrate import upgrade
+
+from coachapp.auth.services import AccountError, check_new_password, create_coach
+from coachapp.extensions import db
+from coachapp.paths import MIGRATIONS_FOLDER
+
+
+def _printable_database_url() -> str:
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or upgrade the database schema to the latest version (safe to repeat)."""
+    upgrade(directory=str(MIGRATIONS_FOLDER))
+    click.echo(f"Database is up to date: {_printable_database_url()}")
+
+
+def _validate_password_option(_ctx, _param, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        check_new_password(value)
+    except AccountError as error:
+        raise click.BadParameter(str(error)) from error
+    return value
+
+
+@click.command("create-coach")
+@click.option("--email", required=True, help="The coach's sign-in e-mail address.")
+@click.option("--name", required=True, help="The coach's name, as clients see it.")
+@click.option(
+    "--password",
+    callback=_validate_password_option,
+    help="Sign-in password; asked for (hidden) when left out.",
+)
+@click.option(
+    "--practice", "practice_name", help="Name of the practice (default: '<name> Coaching')."
+)
+def create_coach_command(email: str, name: str, password: str | None, practice_name: str | None):
+    """Add a coach who can sign in, with a practice of their own."""
+    if password is None:
+        password = click.prompt(
+            "Password", hide_input=True, confirmation_prompt=True,
+            value_proc=lambda value: _validate_password_option(None, None, value),
+        )
+    try:
+        coach = create_coach(email, name, password, practice_name=practice_name)
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Coach {coach.name} <{coach.email}> can now sign in.")
+    click.echo(f"Practice: {coach.practice.name}")
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Fill the database with a demo practice (safe to repeat) and print its sign-ins."""
+    from coachapp.demo import seed_demo_practice
+    from coachapp.health import database_status
+
+    if database_status()["schema"] != "current":
+        raise click.ClickException(
+            "The database is not ready: run 'flask --app coachapp init-db' first."
+        )
+    logins = seed_demo_practice()
+    db.session.commit()
+    click.echo(f"Demo practice ready in {_printable_database_url()}")
+    for login in logins:
+        click.echo(f"  {login.role:<7} {login.email:<28} password: {login.password}")
+    if current_app.config.get("SERVER_NAME"):
+        click.echo(f"Sign in at http://{current_app.config['SERVER_NAME']}/login")
+
+
+commands = [init_db_command, create_coach_command, demo_command]

@@ -1,0 +1,1 @@
+"""Clients: the parents a coach works with, and their children."""

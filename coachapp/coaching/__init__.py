@@ -1,0 +1,1 @@
+"""Coaching sessions: what happened, what was agreed, what comes next."""

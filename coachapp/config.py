@@ -1,0 +1,136 @@
+"""Configuration: defaults, then instance/config.py, then the environment, then tests.
+
+Every setting here can be overridden in ``instance/config.py`` or by an environment
+variable with the ``FLASK_`` prefix (``FLASK_SQLALCHEMY_DATABASE_URI=...``).
+``DATABASE_URL`` is accepted as well, as most hosting platforms set it.
+"""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import ClassVar
+
+import click
+from flask import Flask
+
+
+class DefaultConfig:
+    """Settings every installation starts from."""
+
+    SECRET_KEY: str | None = None
+    PRODUCTION = False
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLITE_BUSY_TIMEOUT_SECONDS = 15
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
+    SESSION_COOKIE_NAME = "coachapp_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # also Secure whenever the request came over HTTPS
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # A coach may spend an hour on a note: the form's token must not expire before the
+    # session does, or the note would be refused on save.
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    PROXY_COUNT = 0
+    DEFAULT_TIMEZONE = "Europe/London"
+
+
+# Secret keys copied from examples; production refuses them.
+PLACEHOLDER_SECRET_KEYS = frozenset(
+    {"", "dev", "development", "secret", "changeme", "change-me", "change me", "coachapp"}
+)
+MIN_PRODUCTION_SECRET_KEY_LENGTH = 32
+
+
+class StartupError(click.ClickException):
+    """A configuration problem explained in one sentence instead of a traceback."""
+
+
+def ensure_instance_folder(path: Path) -> None:
+    """Create the instance folder if needed and make sure coachapp can write to it."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StartupError(
+            f"coachapp keeps its settings and database in {path}, but cannot create that "
+            f"folder ({error.strerror}). Create it, or point COACHAPP_INSTANCE_PATH elsewhere."
+        ) from error
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise StartupError(
+            f"coachapp keeps its settings and database in {path}, but this user cannot write "
+            "to it. Make it writable, or point COACHAPP_INSTANCE_PATH elsewhere."
+        )
+
+
+def load_layered_config(app: Flask, test_config: dict | None) -> None:
+    """Apply the configuration layers in order: defaults, instance, environment, tests."""
+    app.config.from_object(DefaultConfig)
+    app.config.from_pyfile("config.py", silent=True)
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"] or default_sqlite_url(app)
+    )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        engine_options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        connect_args = dict(engine_options.get("connect_args", {}))
+        connect_args.setdefault("timeout", app.config["SQLITE_BUSY_TIMEOUT_SECONDS"])
+        engine_options["connect_args"] = connect_args
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
+    ensure_secret_key(app)
+
+
+def default_sqlite_url(app: Flask) -> str:
+    """The embedded database: a SQLite file in the instance folder."""
+    return f"sqlite:///{Path(app.instance_path) / 'coachapp.sqlite3'}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written without a driver (as platforms give them)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def ensure_secret_key(app: Flask) -> None:
+    """Refuse a weak key in production; on a laptop, create one on first run."""
+    key = app.config.get("SECRET_KEY") or ""
+    if app.config["PRODUCTION"]:
+        if key.strip().lower() in PLACEHOLDER_SECRET_KEYS:
+            raise StartupError(
+                "coachapp refuses to start in production without a secret key: set "
+                "FLASK_SECRET_KEY (or SECRET_KEY in instance/config.py) to a long random "
+                'value, e.g. the output of: python3 -c "import secrets; print(secrets.token_hex())"'
+            )
+        if len(key) < MIN_PRODUCTION_SECRET_KEY_LENGTH:
+            raise StartupError(
+                f"coachapp refuses to start in production with a secret key shorter than "
+                f"{MIN_PRODUCTION_SECRET_KEY_LENGTH} characters: set FLASK_SECRET_KEY to a "
+                "long random value."
+            )
+        return
+    if not key:
+        app.config["SECRET_KEY"] = write_local_secret_key(Path(app.instance_path))
+
+
+def write_local_secret_key(instance_path: Path) -> str:
+    """Append a new random SECRET_KEY to instance/config.py (created private to this user)."""
+    key = secrets.token_hex(32)
+    config_file = instance_path / "config.py"
+    is_new = not config_file.exists()
+    try:
+        descriptor = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
+            if is_new:
+                handle.write("# Local settings for this coachapp installation. Keep private.\n")
+            handle.write(f"SECRET_KEY = {key!r}\n")
+    except OSError as error:
+        raise StartupError(
+            f"coachapp could not write a secret key to {config_file} ({error.strerror})."
+        ) from error
+    return key

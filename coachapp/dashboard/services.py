@@ -1,0 +1,74 @@
+"""What the dashboard shows: upcoming sessions, due follow-ups, open action items, clients."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from coachapp.auth.models import User
+from coachapp.clients.models import Client
+from coachapp.coaching.models import ActionItem, CoachingSession
+from coachapp.extensions import db
+
+UPCOMING_DAYS = 14
+LIST_LIMIT = 10
+
+
+@dataclass
+class Dashboard:
+    """Everything on a coach's dashboard, each list already limited and ordered."""
+
+    upcoming_sessions: list[CoachingSession]
+    due_follow_ups: list[CoachingSession]
+    open_action_items: list[ActionItem]
+    recent_clients: list[Client]
+    client_count: int
+
+    @property
+    def is_new_practice(self) -> bool:
+        return self.client_count == 0
+
+
+def build_dashboard(coach: User, now: datetime, today: date) -> Dashboard:
+    """Gather the dashboard for ``coach`` as of ``now`` (a fixed number of queries)."""
+    upcoming = db.session.scalars(
+        select(CoachingSession)
+        .options(joinedload(CoachingSession.client))
+        .where(
+            CoachingSession.coach_id == coach.id,
+            CoachingSession.starts_at >= now - timedelta(hours=2),
+            CoachingSession.starts_at < now + timedelta(days=UPCOMING_DAYS),
+        )
+        .order_by(CoachingSession.starts_at)
+        .limit(LIST_LIMIT)
+    ).all()
+    follow_ups = db.session.scalars(
+        select(CoachingSession)
+        .options(joinedload(CoachingSession.client))
+        .where(
+            CoachingSession.coach_id == coach.id,
+            CoachingSession.follow_up_on.is_not(None),
+            CoachingSession.follow_up_on <= today + timedelta(days=7),
+        )
+        .order_by(CoachingSession.follow_up_on)
+        .limit(LIST_LIMIT)
+    ).all()
+    open_items = db.session.scalars(
+        select(ActionItem)
+        .join(ActionItem.coaching_session)
+        .options(joinedload(ActionItem.coaching_session).joinedload(CoachingSession.client))
+        .where(CoachingSession.coach_id == coach.id, ActionItem.done_at.is_(None))
+        .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
+        .limit(LIST_LIMIT)
+    ).all()
+    clients = db.session.scalars(
+        select(Client)
+        .where(Client.coach_id == coach.id, Client.archived_at.is_(None))
+        .order_by(Client.updated_at.desc())
+        .limit(LIST_LIMIT)
+    ).all()
+    client_count = db.session.scalar(
+        select(db.func.count(Client.id)).where(Client.coach_id == coach.id)
+    )
+    return Dashboard(upcoming, follow_ups, open_items, clients, client_count or 0)

@@ -1,0 +1,264 @@
+"""A demo practice: a coach, three parents, their children and a few months of sessions."""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from coachapp.auth.models import User
+from coachapp.auth.services import create_coach, get_user_by_email, set_password
+from coachapp.clients.models import Child, Client
+from coachapp.coaching.models import ActionItem, CoachingSession, SessionFormat
+from coachapp.extensions import db
+from coachapp.timeutil import utcnow
+
+DEMO_COACH_EMAIL = "coach@example.com"
+DEMO_COACH_PASSWORD = "demo-coach-password"  # noqa: S105  (printed for demo users)
+DEMO_TIMEZONE = "Europe/London"
+
+COACH_BIO = (
+    "I am a parent coach and a mother of two. Before coaching I spent twelve years as a "
+    "midwife, and I learned there that most parents who worry they are failing are in fact "
+    "doing the quiet, everyday work of loving their children. I help mothers and fathers "
+    "put down the guilt they carry and find their own way of being the parent their child needs."
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """A sign-in the demo created, printed for the person trying coachapp."""
+
+    role: str
+    email: str
+    password: str
+
+
+@dataclass(frozen=True)
+class DemoSession:
+    days_from_today: int
+    hour: int
+    format: SessionFormat
+    private_notes: str
+    summary: str
+    action_items: tuple[str, ...] = ()
+    follow_up_in_days: int | None = None
+
+
+@dataclass(frozen=True)
+class DemoClient:
+    first_name: str
+    last_name: str
+    pronouns: str
+    email: str
+    phone: str
+    children: tuple[tuple[str, int], ...]
+    situation: str
+    goals: str
+    preferred_contact: str
+    sessions: tuple[DemoSession, ...]
+
+
+DEMO_CLIENTS = (
+    DemoClient(
+        first_name="Sofia",
+        last_name="Marin",
+        pronouns="she/her",
+        email="sofia.marin@example.com",
+        phone="+44 7700 900123",
+        children=(("Lena", 2024),),
+        situation=(
+            "Architect on parental leave with her first child. Her firm has offered her old "
+            "role back from September; she loved the work and feels guilty for wanting it."
+        ),
+        goals="Make a decision about returning to work that she can live with, without guilt.",
+        preferred_contact="email",
+        sessions=(
+            DemoSession(
+                -70, 10, SessionFormat.VIDEO,
+                "First session. Sofia cried when she described dropping Lena at her mother's "
+                "for a trial morning. Strong story of 'a good mother stays home' from her own "
+                "mother. Values: creativity, being present, financial independence.",
+                "We talked about the pull between Lena and the work you love, and how common "
+                "that feeling is. You named what matters most to you: being present, creating, "
+                "and standing on your own feet.",
+                ("Write down three moments this week when you felt most like yourself",
+                 "Ask your mother how she felt when she went back to work"),
+            ),
+            DemoSession(
+                -42, 10, SessionFormat.VIDEO,
+                "Mother did go back to work part-time when Sofia was three: a revelation. "
+                "Explored a four-day week. Guilt quieter today; fear of judgement from friends.",
+                "You discovered that your own mother went back to work when you were small, and "
+                "that you remember it warmly. We sketched what a four-day week might look like.",
+                ("Draft the four-day-week proposal for your firm",),
+            ),
+            DemoSession(
+                -14, 10, SessionFormat.IN_PERSON,
+                "Proposal sent; firm open to it. Sofia worried Lena will 'love the nursery "
+                "more'. Reframed attachment research in plain words.",
+                "Your proposal is with the firm. We talked about how children thrive with more "
+                "than one loving adult around them, and how that does not take anything away "
+                "from you.",
+                ("Visit the nursery together with Lena", "Book one evening a week just for you"),
+                follow_up_in_days=3,
+            ),
+            DemoSession(
+                2, 10, SessionFormat.VIDEO, "", "",
+            ),
+        ),
+    ),
+    DemoClient(
+        first_name="Daniel",
+        last_name="Okafor",
+        pronouns="he/him",
+        email="daniel.okafor@example.com",
+        phone="+44 7700 900456",
+        children=(("Grace", 2011), ("Samuel", 2014)),
+        situation=(
+            "Left the family home when Grace was twelve and Samuel nine. Sees them every other "
+            "weekend; Grace rarely talks to him. Sober for two years."
+        ),
+        goals="Rebuild trust with Grace and Samuel, one small step at a time.",
+        preferred_contact="phone",
+        sessions=(
+            DemoSession(
+                -84, 18, SessionFormat.PHONE,
+                "Carries heavy guilt about leaving and about the drinking years. Wants to "
+                "'make it up' with big gestures; Grace pulls back when he does.",
+                "We talked about the difference between making it up and showing up: small, "
+                "reliable moments that Grace and Samuel can count on.",
+                ("Send Grace one short message a week with no question in it",),
+            ),
+            DemoSession(
+                -56, 18, SessionFormat.PHONE,
+                "Grace answered one message with a photo of her drawing. Daniel nearly cried. "
+                "Relapse fear came up: named his support network.",
+                "Grace answered you with a drawing. We named the people who support you, and "
+                "what you will do on the hard evenings.",
+                ("Ask Samuel to choose what you do next weekend",
+                 "Call your sponsor before the weekend visits"),
+            ),
+            DemoSession(
+                -21, 18, SessionFormat.VIDEO,
+                "Weekend went well; Samuel chose football. Daniel wants to write Grace a letter "
+                "about leaving. Discussed timing and not asking for forgiveness.",
+                "You had a good weekend with Samuel. We talked about writing to Grace, in your "
+                "own words and without asking anything of her.",
+                ("Write a first draft of the letter to Grace, and keep it for now",),
+                follow_up_in_days=-2,
+            ),
+            DemoSession(
+                5, 18, SessionFormat.PHONE, "", "",
+            ),
+        ),
+    ),
+    DemoClient(
+        first_name="Helen",
+        last_name="Brooks",
+        pronouns="she/her",
+        email="helen.brooks@example.com",
+        phone="+44 7700 900789",
+        children=(("Tom", 2005), ("Ellie", 2009)),
+        situation=(
+            "Learned this year what Tom went through at his father's house after the divorce, "
+            "when he was ten. Feels she should have seen it and calls it her biggest failure."
+        ),
+        goals="Find a way to talk with Tom about the past, and to forgive herself.",
+        preferred_contact="email",
+        sessions=(
+            DemoSession(
+                -35, 14, SessionFormat.IN_PERSON,
+                "Helen replays the custody decision every night. Tom (now 21) has said he does "
+                "not blame her. Self-blame very strong; gently explored hindsight bias.",
+                "We talked about the decisions you made with what you knew then, and how much "
+                "you love Tom today. Tom has told you he does not blame you.",
+                ("Each evening, write one thing you did for Tom and Ellie that day",),
+            ),
+            DemoSession(
+                -7, 14, SessionFormat.IN_PERSON,
+                "Helen and Tom had coffee and talked for two hours. She is sleeping better. "
+                "Ellie feels left out; plan a day for the two of them.",
+                "You and Tom talked for two hours, and you are sleeping better. We planned "
+                "something just for you and Ellie.",
+                ("Plan a day out with Ellie",),
+                follow_up_in_days=7,
+            ),
+        ),
+    ),
+)
+
+
+def seed_demo_practice() -> list[DemoLogin]:
+    """Create the demo practice if it is not there yet; return the sign-ins to print."""
+    coach = get_user_by_email(DEMO_COACH_EMAIL)
+    if coach is None:
+        coach = create_coach(
+            DEMO_COACH_EMAIL,
+            "Maya Lindqvist",
+            DEMO_COACH_PASSWORD,
+            practice_name="Harbour Parent Coaching",
+            bio=COACH_BIO,
+        )
+        coach.timezone = DEMO_TIMEZONE
+    else:
+        set_password(coach, DEMO_COACH_PASSWORD)  # so the printed password always works
+    for demo_client in DEMO_CLIENTS:
+        _ensure_demo_client(coach, demo_client)
+    db.session.flush()
+    return [DemoLogin("coach", DEMO_COACH_EMAIL, DEMO_COACH_PASSWORD)]
+
+
+def _ensure_demo_client(coach: User, demo_client: DemoClient) -> None:
+    exists = db.session.scalar(
+        select(Client.id).where(Client.coach_id == coach.id, Client.email == demo_client.email)
+    )
+    if exists:
+        return
+    client = Client(
+        coach_id=coach.id,
+        first_name=demo_client.first_name,
+        last_name=demo_client.last_name,
+        pronouns=demo_client.pronouns,
+        email=demo_client.email,
+        phone=demo_client.phone,
+        situation=demo_client.situation,
+        goals=demo_client.goals,
+        preferred_contact=demo_client.preferred_contact,
+        children=[Child(first_name=name, birth_year=year) for name, year in demo_client.children],
+    )
+    db.session.add(client)
+    db.session.flush()
+    today = utcnow().astimezone(ZoneInfo(coach.timezone)).date()
+    for demo_session in demo_client.sessions:
+        _add_demo_session(coach, client, demo_session, today)
+
+
+def _add_demo_session(coach: User, client: Client, demo: DemoSession, today) -> None:
+    day = today + timedelta(days=demo.days_from_today)
+    starts_at = datetime.combine(day, time(demo.hour), tzinfo=ZoneInfo(coach.timezone))
+    coaching_session = CoachingSession(
+        coach_id=coach.id,
+        client_id=client.id,
+        starts_at=starts_at,
+        duration_minutes=60,
+        format=demo.format,
+        private_notes=demo.private_notes,
+        summary=demo.summary,
+        follow_up_on=(
+            today + timedelta(days=demo.follow_up_in_days)
+            if demo.follow_up_in_days is not None
+            else None
+        ),
+        action_items=[
+            ActionItem(
+                position=index,
+                text=text,
+                due_on=day + timedelta(days=7),
+                # Older steps have been done; recent ones are still open.
+                done_at=starts_at + timedelta(days=5) if demo.days_from_today < -30 else None,
+            )
+            for index, text in enumerate(demo.action_items)
+        ],
+    )
+    db.session.add(coaching_session)

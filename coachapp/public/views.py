@@ -1,0 +1,34 @@
+"""The public front page and /healthz."""
+
+from flask import jsonify, render_template
+from sqlalchemy import select
+
+from coachapp.auth.access import public_view
+from coachapp.auth.models import Practice, Role, User
+from coachapp.extensions import db
+from coachapp.health import database_status
+from coachapp.public import bp
+
+
+@bp.route("/")
+@public_view
+def home():
+    """The practice's front door: who the coaches are, and a way to sign in."""
+    practice = db.session.scalars(select(Practice).order_by(Practice.id).limit(1)).first()
+    coaches = []
+    if practice is not None:
+        coaches = db.session.scalars(
+            select(User)
+            .where(User.practice_id == practice.id, User.role == Role.COACH, User.active)
+            .order_by(User.is_owner.desc(), User.name)
+        ).all()
+    return render_template("public/home.html", practice=practice, coaches=coaches)
+
+
+@bp.route("/healthz")
+@public_view
+def healthz():
+    """A JSON health report for load balancers: 200 when the database answers, else 503."""
+    status = database_status()
+    healthy = status["database"] == "ok" and status["schema"] == "current"
+    return jsonify(status="ok" if healthy else "unavailable", **status), 200 if healthy else 503
