@@ -1,5 +1,7 @@
 """coachapp: the workplace of a parent coach."""
 
+from pathlib import Path
+
 from flask import Flask, has_request_context, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
@@ -14,7 +16,9 @@ from coachapp.paths import MIGRATIONS_FOLDER, STATIC_FOLDER, TEMPLATE_FOLDER, de
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build a coachapp application; ``test_config`` overrides every other setting."""
-    instance_path = (test_config or {}).get("INSTANCE_PATH") or default_instance_path()
+    configured_instance = (test_config or {}).get("INSTANCE_PATH")
+    instance_path = Path(configured_instance).resolve() if configured_instance else None
+    instance_path = instance_path or default_instance_path()
     ensure_instance_folder(instance_path)
     app = Flask(
         __name__,

@@ -2,6 +2,7 @@
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from coachapp.auth.services import AccountError, check_new_password, create_coach
@@ -14,6 +15,7 @@ def _printable_database_url() -> str:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema to the latest version (safe to repeat)."""
     upgrade(directory=str(MIGRATIONS_FOLDER))
@@ -31,6 +33,7 @@ def _validate_password_option(_ctx, _param, value: str | None) -> str | None:
 
 
 @click.command("create-coach")
+@with_appcontext
 @click.option("--email", required=True, help="The coach's sign-in e-mail address.")
 @click.option("--name", required=True, help="The coach's name, as clients see it.")
 @click.option(
@@ -59,6 +62,7 @@ def create_coach_command(email: str, name: str, password: str | None, practice_n
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """Fill the database with a demo practice (safe to repeat) and print its sign-ins."""
     from coachapp.demo import seed_demo_practice

@@ -1,0 +1,150 @@
+"""Fixtures: an app on a fresh database (SQLite, and PostgreSQL where it is installed)."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+
+from coachapp import create_app
+from coachapp.extensions import db
+from coachapp.paths import MIGRATIONS_FOLDER
+from tests.postgres import PostgresCluster, why_postgres_unavailable
+
+TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def make_test_app(instance_path: Path, database_url: str, **overrides):
+    """An app whose instance folder and database belong to one test alone."""
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "INSTANCE_PATH": instance_path,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def migrate_database(instance_path: Path, database_url: str) -> None:
+    """Bring a database to the latest schema, as `flask init-db` does."""
+    app = make_test_app(instance_path, database_url)
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS_FOLDER))
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    reason = why_postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    cluster = PostgresCluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_cluster, tmp_path_factory) -> str:
+    """Name of a migrated PostgreSQL database that each test copies."""
+    url = postgres_cluster.create_database()
+    migrate_database(tmp_path_factory.mktemp("pg-template"), url)
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file that each test copies."""
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "template.sqlite3"
+    migrate_database(folder, f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """The database the test runs on; every database test runs on both."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(request, backend, tmp_path):
+    """A fresh, migrated database for one test."""
+    if backend == "sqlite":
+        path = tmp_path / "coachapp.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    cluster = request.getfixturevalue("postgres_cluster")
+    url = cluster.create_database(template=request.getfixturevalue("postgres_template"))
+    yield url
+    cluster.drop_database(url)
+
+
+@pytest.fixture
+def empty_database_url(request, backend, tmp_path):
+    """A database with no tables at all, for the migration tests."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    cluster = request.getfixturevalue("postgres_cluster")
+    url = cluster.create_database()
+    yield url
+    cluster.drop_database(url)
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = make_test_app(tmp_path / "instance", database_url)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token a page's form carries."""
+    match = CSRF_FIELD.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+class Browser:
+    """Signs people in and out through the real sign-in form."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str, password: str, next_path: str | None = None):
+        query = f"?next={next_path}" if next_path else ""
+        page = self.client.get(f"/login{query}")
+        data = {"email": email, "password": password, "next": next_path or ""}
+        match = CSRF_FIELD.search(page.get_data(as_text=True))
+        if match:
+            data["csrf_token"] = match.group(1)
+        return self.client.post("/login", data=data)
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def browser(client) -> Browser:
+    return Browser(client)
