@@ -71,11 +71,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per feature; every page needs sign-in unless marked public."""
-    from coachapp import auth, dashboard, portal, public
+    from coachapp import auth, clients, coaching, dashboard, portal, public
     from coachapp.auth.access import require_login_unless_public
 
     app.before_request(require_login_unless_public)
-    for blueprint in (public.bp, auth.bp, dashboard.bp, portal.bp):
+    blueprints = (public.bp, auth.bp, dashboard.bp, clients.bp, coaching.bp, coaching.search_bp)
+    for blueprint in (*blueprints, portal.bp):
         app.register_blueprint(blueprint)
 
 

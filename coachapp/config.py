@@ -32,6 +32,8 @@ class DefaultConfig:
     # session does, or the note would be refused on save.
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Longest private note or summary accepted (about 30,000 words).
+    NOTE_MAX_CHARS = 200_000
     PROXY_COUNT = 0
     DEFAULT_TIMEZONE = "Europe/London"
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask, current_app
 from flask_login import current_user
 
+from coachapp.richtext import render_markdown
 from coachapp.timeutil import utcnow
 
 
@@ -44,3 +45,4 @@ def register_template_helpers(app: Flask) -> None:
     """Make the filters available to every template."""
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["markdown"] = render_markdown

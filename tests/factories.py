@@ -63,3 +63,13 @@ def make_coaching_session(client: Client, days_ago: int = 7, **kwargs) -> Coachi
     db.session.add(coaching_session)
     db.session.commit()
     return coaching_session
+
+
+def make_tagged_client(coach: User, first_name: str = "Sofia", tags=("return to work",), **kwargs):
+    """A client carrying the coach's tags with these names (created when new)."""
+    from coachapp.clients.services import tags_for
+
+    client = make_client(coach, first_name, **kwargs)
+    client.tags = tags_for(coach.id, list(tags))
+    db.session.commit()
+    return client

@@ -5,6 +5,7 @@ from alembic.runtime.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
+from coachapp.coaching.search import include_in_autogenerate
 from coachapp.extensions import db
 from coachapp.paths import MIGRATIONS_FOLDER
 from tests.conftest import make_test_app
@@ -13,7 +14,12 @@ from tests.conftest import make_test_app
 def _differences(app) -> list:
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True}
+            connection,
+            opts={
+                "compare_type": True,
+                "render_as_batch": True,
+                "include_name": include_in_autogenerate,
+            },
         )
         return compare_metadata(context, db.metadata)
 

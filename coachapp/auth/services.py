@@ -80,6 +80,9 @@ def create_coach(
     set_password(coach, password)
     db.session.add(coach)
     db.session.flush()
+    from coachapp.coaching.services import add_default_topics  # coaching builds on accounts
+
+    add_default_topics(coach)
     return coach
 
 

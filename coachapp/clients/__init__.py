@@ -1,1 +1,7 @@
 """Clients: the parents a coach works with, and their children."""
+
+from flask import Blueprint
+
+bp = Blueprint("clients", __name__, url_prefix="/clients")
+
+from coachapp.clients import views  # noqa: E402,F401  (registers the routes)

@@ -1,12 +1,26 @@
-"""A coach's clients and their children."""
+"""A coach's clients, their children, and the tags a coach files them under."""
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coachapp.extensions import db
 from coachapp.timeutil import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from coachapp.coaching.models import CoachingSession
+
+# How a client likes to be reached: the stored value and what the coach reads.
+CONTACT_METHODS = {"email": "E-mail", "phone": "Phone call", "text": "Text message"}
+
+client_tags = Table(
+    "client_tags",
+    db.metadata,
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
 
 
 class Client(db.Model):
@@ -37,12 +51,36 @@ class Client(db.Model):
     children: Mapped[list["Child"]] = relationship(
         back_populates="client", cascade="all, delete-orphan", order_by="Child.birth_year"
     )
+    tags: Mapped[list["Tag"]] = relationship(
+        secondary=client_tags, back_populates="clients", order_by="Tag.name", passive_deletes=True
+    )
+    # The database's ON DELETE CASCADE removes the sessions and their action items,
+    # so deleting a client does not load every session first.
+    coaching_sessions: Mapped[list["CoachingSession"]] = relationship(
+        back_populates="client",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="CoachingSession.starts_at",
+    )
 
     @property
     def display_name(self) -> str:
         """How the coach addresses the client: preferred name first, then first and last."""
         first = self.preferred_name or self.first_name
         return f"{first} {self.last_name}".strip()
+
+    @property
+    def full_name(self) -> str:
+        """First and last name as written on paper."""
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def preferred_contact_label(self) -> str:
+        return CONTACT_METHODS.get(self.preferred_contact, self.preferred_contact)
 
 
 class Child(db.Model):
@@ -56,3 +94,29 @@ class Child(db.Model):
     birth_year: Mapped[int | None]
 
     client: Mapped[Client] = relationship(back_populates="children")
+
+    def age_label(self, today: date) -> str:
+        """The child's age as far as a year of birth tells it, e.g. 'about 7'."""
+        if self.birth_year is None:
+            return ""
+        age = today.year - self.birth_year
+        if age < 0:
+            return "expected"
+        if age == 0:
+            return "born this year"
+        return f"about {age}"
+
+
+class Tag(db.Model):
+    """A word a coach files clients under (e.g. 'return to work'); each coach has their own."""
+
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("coach_id", "name", name="uq_tags_coach_id_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coach_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+
+    clients: Mapped[list[Client]] = relationship(
+        secondary=client_tags, back_populates="tags", passive_deletes=True
+    )

@@ -1,9 +1,9 @@
-"""Coaching sessions and the action items agreed in them."""
+"""Coaching sessions, their topics, the action items agreed in them, and note templates."""
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coachapp.extensions import db, value_enum
@@ -20,6 +20,45 @@ class SessionFormat(enum.StrEnum):
     @property
     def label(self) -> str:
         return {"in_person": "In person", "video": "Video", "phone": "Phone"}[self.value]
+
+
+coaching_session_topics = Table(
+    "coaching_session_topics",
+    db.metadata,
+    Column(
+        "coaching_session_id",
+        # Named by hand: the conventional name is longer than PostgreSQL allows.
+        ForeignKey(
+            "coaching_sessions.id", ondelete="CASCADE", name="fk_coaching_session_topics_session"
+        ),
+        primary_key=True,
+    ),
+    Column("topic_id", ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Topic(db.Model):
+    """A theme on the coach's own list (guilt, return to work, self-care, …)."""
+
+    __tablename__ = "topics"
+    __table_args__ = (UniqueConstraint("coach_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coach_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+
+
+class NoteTemplate(db.Model):
+    """A coach's own structure for a session's private notes."""
+
+    __tablename__ = "note_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coach_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class CoachingSession(db.Model):
@@ -43,12 +82,19 @@ class CoachingSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    client = relationship("Client")
+    client = relationship("Client", back_populates="coaching_sessions")
     action_items: Mapped[list["ActionItem"]] = relationship(
         back_populates="coaching_session",
         cascade="all, delete-orphan",
         order_by="ActionItem.position",
     )
+    topics: Mapped[list[Topic]] = relationship(
+        secondary=coaching_session_topics, order_by=Topic.name, passive_deletes=True
+    )
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
 
 
 class ActionItem(db.Model):

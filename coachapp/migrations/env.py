@@ -5,6 +5,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from coachapp.coaching.search import include_in_autogenerate
 from coachapp.timeutil import UTCDateTime
 
 config = context.config
@@ -45,6 +46,7 @@ def run_migrations_online() -> None:
     configure_args = {
         "process_revision_directives": _skip_empty_autogenerate,
         "render_item": _render_item,
+        "include_name": include_in_autogenerate,
     }
     configure_args.update(migrate_extension.configure_args)
     with migrate_extension.db.engine.connect() as connection:

@@ -1,0 +1,323 @@
+"""Clients: adding, changing, archiving, deleting and finding them, always for one coach."""
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from flask import abort
+from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from coachapp.auth.models import User
+from coachapp.clients.models import Child, Client, Tag
+from coachapp.extensions import db
+from coachapp.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+PER_PAGE = 25
+TAG_MAX_LENGTH = 40
+STATUSES = {"active": "Active", "archived": "Archived", "all": "Active and archived"}
+SORTS = {"name": "Name", "updated": "Recently updated", "newest": "Newest first"}
+
+
+@dataclass
+class ClientData:
+    """Everything a coach writes about a client in the client form."""
+
+    first_name: str
+    last_name: str = ""
+    preferred_name: str = ""
+    pronouns: str = ""
+    email: str = ""
+    phone: str = ""
+    situation: str = ""
+    goals: str = ""
+    preferred_contact: str = "email"
+    notes: str = ""
+    children: list[tuple[str, int | None]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "pronouns",
+    "email",
+    "phone",
+    "situation",
+    "goals",
+    "preferred_contact",
+    "notes",
+)
+
+
+def get_client_or_404(client_id: int, coach: User | None = None) -> Client:
+    """The coach's client with this id; anyone else's client (or none) is a 404."""
+    coach = coach if coach is not None else current_user
+    client = db.session.execute(
+        select(Client).where(Client.id == client_id, Client.coach_id == coach.id)
+    ).scalar_one_or_none()
+    if client is None:
+        abort(404)
+    return client
+
+
+def create_client(coach: User, data: ClientData) -> Client:
+    """Add a client for ``coach``. Flushes, does not commit."""
+    client = Client(coach_id=coach.id)
+    db.session.add(client)
+    _apply(client, data)
+    db.session.flush()
+    log.info("Coach %s added client %s", coach.id, client.id)
+    return client
+
+
+def update_client(client: Client, data: ClientData) -> Client:
+    """Change a client's profile, children and tags. Flushes, does not commit."""
+    _apply(client, data)
+    # Changing only children or tags touches no client column, yet it is still an update.
+    client.updated_at = utcnow()
+    db.session.flush()
+    prune_unused_tags(client.coach_id)
+    return client
+
+
+def _apply(client: Client, data: ClientData) -> None:
+    for name in PROFILE_FIELDS:
+        setattr(client, name, getattr(data, name))
+    _sync_children(client, data.children)
+    client.tags = tags_for(client.coach_id, data.tags)
+
+
+def _sync_children(client: Client, rows: list[tuple[str, int | None]]) -> None:
+    """Update children in place, row by row, so unchanged children keep their ids."""
+    existing = list(client.children)
+    kept = []
+    for index, (first_name, birth_year) in enumerate(rows):
+        child = existing[index] if index < len(existing) else Child()
+        child.first_name, child.birth_year = first_name, birth_year
+        kept.append(child)
+    client.children = kept
+
+
+def parse_tags(text: str) -> list[str]:
+    """Comma-separated tags, tidied: no blanks, no repeats (ignoring case), 40 characters each."""
+    tags: dict[str, str] = {}
+    for raw in text.split(","):
+        name = re.sub(r"\s+", " ", raw).strip()[:TAG_MAX_LENGTH].strip()
+        if name:
+            tags.setdefault(name.lower(), name)
+    return list(tags.values())
+
+
+def tags_for(coach_id: int, names: list[str]) -> list[Tag]:
+    """The coach's tags with these names, created when new; 'Guilt' and 'guilt' are one tag."""
+    if not names:
+        return []
+    wanted: dict[str, str] = {}
+    for name in names:
+        wanted.setdefault(name.lower(), name)
+    # Compared in Python: SQLite's lower() leaves 'É' alone, and a coach has few tags.
+    existing = db.session.scalars(select(Tag).where(Tag.coach_id == coach_id))
+    by_key = {tag.name.lower(): tag for tag in existing}
+    for key, name in wanted.items():
+        if key not in by_key:
+            by_key[key] = Tag(coach_id=coach_id, name=name)
+            db.session.add(by_key[key])
+    return [by_key[key] for key in wanted]
+
+
+def prune_unused_tags(coach_id: int) -> None:
+    """Forget tags no client carries any more, so the tag filter lists only useful ones."""
+    unused = db.session.scalars(
+        select(Tag).where(Tag.coach_id == coach_id, ~Tag.clients.any())
+    ).all()
+    for tag in unused:
+        db.session.delete(tag)
+
+
+def coach_tags(coach: User) -> list[Tag]:
+    """All of a coach's tags, by name."""
+    return list(
+        db.session.scalars(
+            select(Tag).where(Tag.coach_id == coach.id).order_by(func.lower(Tag.name))
+        )
+    )
+
+
+def archive_client(client: Client) -> None:
+    """Move a client out of the everyday list, keeping everything about them."""
+    if client.archived_at is None:  # archiving twice keeps the first date
+        client.archived_at = utcnow()
+    log.info("Client %s archived", client.id)
+
+
+def restore_client(client: Client) -> None:
+    """Bring an archived client back into the everyday list."""
+    client.archived_at = None
+    log.info("Client %s restored", client.id)
+
+
+def delete_client(client: Client) -> None:
+    """Delete a client with their children and coaching sessions. Flushes, does not commit."""
+    coach_id, client_id = client.coach_id, client.id
+    db.session.delete(client)
+    db.session.flush()
+    prune_unused_tags(coach_id)
+    log.info("Coach %s deleted client %s and their coaching sessions", coach_id, client_id)
+
+
+@dataclass(frozen=True)
+class DeletionSummary:
+    """What deleting a client removes, counted, to show before the coach confirms."""
+
+    client_name: str
+    child_names: list[str]
+    session_count: int
+    action_item_count: int
+
+    def sentence(self) -> str:
+        """E.g. 'Sofia Marin, 2 children, 3 coaching sessions and their notes and action items'."""
+        parts = [self.client_name]
+        if self.child_names:
+            parts.append(plural(len(self.child_names), "child", "children"))
+        if self.session_count:
+            parts.append(
+                plural(self.session_count, "coaching session") + " and their notes and action items"
+            )
+        return ", ".join(parts)
+
+    def lines(self) -> list[str]:
+        """One line per kind of record that goes, for the confirmation page."""
+        lines = ["Their profile: contact details, situation, goals, tags and your notes"]
+        if self.child_names:
+            children = plural(len(self.child_names), "child", "children")
+            lines.append(f"{children}: {', '.join(self.child_names)}")
+        if self.session_count:
+            sessions = plural(self.session_count, "coaching session")
+            items = plural(self.action_item_count, "action item")
+            lines.append(f"{sessions} with their private notes and summaries, and {items}")
+        return lines
+
+
+def deletion_summary(client: Client) -> DeletionSummary:
+    """Count what would go with the client: children, sessions, action items."""
+    # Imported here: the coaching package imports clients, and would find this half-loaded.
+    from coachapp.coaching.models import ActionItem, CoachingSession
+
+    session_count = db.session.scalar(
+        select(func.count(CoachingSession.id)).where(CoachingSession.client_id == client.id)
+    )
+    action_item_count = db.session.scalar(
+        select(func.count(ActionItem.id))
+        .join(ActionItem.coaching_session)
+        .where(CoachingSession.client_id == client.id)
+    )
+    return DeletionSummary(
+        client_name=client.full_name,
+        child_names=[child.first_name for child in client.children],
+        session_count=session_count or 0,
+        action_item_count=action_item_count or 0,
+    )
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """'1 child', '2 children', '3 coaching sessions'."""
+    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
+@dataclass(frozen=True)
+class ClientListing:
+    """What the client list shows: a name search, a tag, archived or not, an order, a page."""
+
+    q: str = ""
+    tag: str = ""
+    status: str = "active"
+    sort: str = "name"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> "ClientListing":
+        """Read the list's query string; anything unexpected falls back to the default."""
+        status = args.get("status", "active")
+        sort = args.get("sort", "name")
+        page = args.get("page", "1")
+        return cls(
+            q=args.get("q", "").strip()[:100],
+            tag=args.get("tag", "").strip()[:TAG_MAX_LENGTH],
+            status=status if status in STATUSES else "active",
+            sort=sort if sort in SORTS else "name",
+            page=int(page) if re.fullmatch(r"[1-9][0-9]{0,5}", page) else 1,
+        )
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.q or self.tag or self.status != "active")
+
+    def args(self, **changes) -> dict:
+        """Query-string arguments for a link to this listing with ``changes`` applied."""
+        values = {"q": self.q, "tag": self.tag, "status": self.status, "sort": self.sort}
+        values.update(changes)
+        defaults = {"status": "active", "sort": "name", "page": 1}
+        return {key: value for key, value in values.items() if value and defaults.get(key) != value}
+
+
+def list_clients(coach: User, listing: ClientListing) -> Pagination:
+    """One page of the coach's clients, with their children and tags loaded (4 queries)."""
+    statement = _filtered(select(Client).where(Client.coach_id == coach.id), listing)
+    statement = statement.options(selectinload(Client.children), selectinload(Client.tags))
+    return db.paginate(
+        statement.order_by(*_ordering(listing.sort)),
+        page=listing.page,
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+
+
+def has_archived_clients(coach: User) -> bool:
+    """Whether the coach has archived anyone (to point there when the active list is empty)."""
+    return (
+        db.session.scalar(
+            select(Client.id)
+            .where(Client.coach_id == coach.id, Client.archived_at.is_not(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _filtered(statement: Select, listing: ClientListing) -> Select:
+    if listing.status == "active":
+        statement = statement.where(Client.archived_at.is_(None))
+    elif listing.status == "archived":
+        statement = statement.where(Client.archived_at.is_not(None))
+    # Every word must appear in one of the names: "sofia mar" finds Sofia Marin.
+    for word in listing.q.split():
+        statement = statement.where(
+            or_(
+                Client.first_name.icontains(word, autoescape=True),
+                Client.last_name.icontains(word, autoescape=True),
+                Client.preferred_name.icontains(word, autoescape=True),
+            )
+        )
+    if listing.tag:
+        statement = statement.where(
+            Client.tags.any(
+                or_(Tag.name == listing.tag, func.lower(Tag.name) == listing.tag.lower())
+            )
+        )
+    return statement
+
+
+def _ordering(sort: str) -> tuple:
+    """ORDER BY for a sort; the id breaks ties so pages never repeat or skip a client."""
+    if sort == "updated":
+        return Client.updated_at.desc(), Client.id.desc()
+    if sort == "newest":
+        return Client.created_at.desc(), Client.id.desc()
+    addressed_as = func.coalesce(func.nullif(Client.preferred_name, ""), Client.first_name)
+    return func.lower(addressed_as), func.lower(Client.last_name), Client.id

@@ -1,0 +1,104 @@
+"""Forms for logging a coaching session, its action items, topics and note templates."""
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from coachapp.coaching.models import SessionFormat
+
+BLANK_ACTION_ITEM_ROWS = 2
+
+
+def within_note_limit(form, field) -> None:
+    """Refuse notes longer than NOTE_MAX_CHARS; the text stays in the form to be shortened."""
+    limit = current_app.config["NOTE_MAX_CHARS"]
+    if field.data and len(field.data) > limit:
+        raise ValidationError(
+            f"This text is {len(field.data):,} characters long and the limit is {limit:,}. "
+            "Your text is still here: shorten it, or move part of it to another session."
+        )
+
+
+class ActionItemForm(Form):
+    """One agreed next step (a row inside the session form)."""
+
+    item_id = HiddenField()
+    text = StringField("Next step", validators=[Optional(), Length(max=500)])
+    due_on = DateField("Due", validators=[Optional()])
+    done = BooleanField("Done")
+
+    def validate_text(self, field) -> None:
+        if not (field.data or "").strip() and (self.due_on.data or self.done.data):
+            raise ValidationError("Write what the step is, or clear its date and tick.")
+
+
+class CheckboxListField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CoachingSessionForm(FlaskForm):
+    """Everything about one session; times are in the coach's own time zone."""
+
+    client_id = SelectField("Client", coerce=int, validators=[DataRequired("Choose a client.")])
+    date = DateField("Date", validators=[DataRequired("Enter the date of the session.")])
+    start_time = TimeField("Starts", validators=[DataRequired("Enter when the session starts.")])
+    end_time = TimeField("Ends", validators=[DataRequired("Enter when the session ends.")])
+    format = SelectField(
+        "Format",
+        choices=[(f.value, f.label) for f in SessionFormat],
+        default=SessionFormat.IN_PERSON.value,
+    )
+    topics = CheckboxListField("Topics", coerce=int, validators=[Optional()])
+    note_template = SelectField("Note template", validators=[Optional()], validate_choice=False)
+    private_notes = TextAreaField(
+        "Private notes", validators=[within_note_limit], render_kw={"rows": 14}
+    )
+    summary = TextAreaField(
+        "Summary for the client", validators=[within_note_limit], render_kw={"rows": 8}
+    )
+    action_items = FieldList(FormField(ActionItemForm), min_entries=BLANK_ACTION_ITEM_ROWS)
+    follow_up_on = DateField("Follow up on", validators=[Optional()])
+    insert_template = SubmitField("Insert template")
+    add_action_item = SubmitField("Add another step")
+    save = SubmitField("Save session")
+
+    def validate_end_time(self, field) -> None:
+        if self.start_time.data and field.data and field.data <= self.start_time.data:
+            raise ValidationError("The session ends before it starts: check the two times.")
+
+
+class TopicForm(FlaskForm):
+    """A topic on the coach's list."""
+
+    name = StringField(
+        "Topic", validators=[DataRequired("Name the topic."), Length(max=60)]
+    )
+
+
+class NoteTemplateForm(FlaskForm):
+    """A coach's own note template."""
+
+    name = StringField("Name", validators=[DataRequired("Name the template."), Length(max=120)])
+    body = TextAreaField(
+        "Notes it starts with",
+        validators=[DataRequired("Write what the template fills in."), within_note_limit],
+        render_kw={"rows": 16},
+    )

@@ -1,0 +1,216 @@
+"""Logging coaching sessions: saving the form, action items, topics, note templates."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from coachapp.auth.models import User
+from coachapp.clients.models import Client
+from coachapp.coaching.models import (
+    ActionItem,
+    CoachingSession,
+    NoteTemplate,
+    SessionFormat,
+    Topic,
+)
+from coachapp.coaching.note_templates import STARTER_NOTE_TEMPLATES
+from coachapp.extensions import db
+from coachapp.timeutil import utcnow
+
+DEFAULT_TOPICS = (
+    "Guilt",
+    "Return to work",
+    "Staying at home",
+    "Co-parenting",
+    "Separation and custody",
+    "Self-care",
+    "Sleep",
+    "Boundaries",
+    "Relapse and recovery",
+    "Confidence as a parent",
+)
+TIMELINE_PAGE_SIZE = 20
+
+
+def get_coaching_session_or_404(coaching_session_id: int) -> CoachingSession:
+    """The signed-in coach's session with this id; anyone else's is a 404."""
+    coaching_session = db.session.execute(
+        select(CoachingSession)
+        .options(
+            selectinload(CoachingSession.action_items),
+            selectinload(CoachingSession.topics),
+        )
+        .where(
+            CoachingSession.id == coaching_session_id,
+            CoachingSession.coach_id == current_user.id,
+        )
+    ).scalar_one_or_none()
+    if coaching_session is None:
+        abort(404)
+    return coaching_session
+
+
+def get_action_item_or_404(action_item_id: int) -> ActionItem:
+    """The signed-in coach's action item with this id; anyone else's is a 404."""
+    item = db.session.execute(
+        select(ActionItem)
+        .join(ActionItem.coaching_session)
+        .where(ActionItem.id == action_item_id, CoachingSession.coach_id == current_user.id)
+    ).scalar_one_or_none()
+    if item is None:
+        abort(404)
+    return item
+
+
+def add_default_topics(coach: User) -> None:
+    """Give a new coach the starting topic list, which they can then change."""
+    for name in DEFAULT_TOPICS:
+        db.session.add(Topic(coach_id=coach.id, name=name))
+
+
+def coach_topics(coach: User) -> list[Topic]:
+    """The coach's topic list, alphabetical."""
+    return list(
+        db.session.scalars(
+            select(Topic).where(Topic.coach_id == coach.id).order_by(func.lower(Topic.name))
+        )
+    )
+
+
+def coach_clients_for_choice(coach: User, include_id: int | None = None) -> list[Client]:
+    """Active clients to pick for a session (plus an archived one already chosen)."""
+    condition = Client.archived_at.is_(None)
+    if include_id is not None:
+        condition = condition | (Client.id == include_id)
+    return db.session.scalars(
+        select(Client)
+        .where(Client.coach_id == coach.id, condition)
+        .order_by(func.lower(Client.first_name), func.lower(Client.last_name))
+    ).all()
+
+
+def coach_note_templates(coach: User) -> list[tuple[str, str, str]]:
+    """(key, name, body) of every note template the coach can start from."""
+    own = db.session.scalars(
+        select(NoteTemplate).where(NoteTemplate.coach_id == coach.id).order_by(NoteTemplate.name)
+    ).all()
+    starters = [(f"starter:{t.key}", t.name, t.body) for t in STARTER_NOTE_TEMPLATES]
+    return starters + [(f"own:{t.id}", t.name, t.body) for t in own]
+
+
+def note_template_body(coach: User, key: str) -> str | None:
+    """The body of the note template ``key``, if the coach has it."""
+    for template_key, _name, body in coach_note_templates(coach):
+        if template_key == key:
+            return body
+    return None
+
+
+def session_start_and_end(
+    day: date, start: time, end: time, zone: ZoneInfo
+) -> tuple[datetime, int]:
+    """The session's start as an aware datetime and its length in minutes."""
+    starts_at = datetime.combine(day, start, tzinfo=zone)
+    ends_at = datetime.combine(day, end, tzinfo=zone)
+    return starts_at, int((ends_at - starts_at).total_seconds() // 60)
+
+
+@dataclass
+class ActionItemInput:
+    """One row of the action-item part of the session form."""
+
+    item_id: int | None
+    text: str
+    due_on: date | None
+    done: bool
+
+
+def apply_session_form(
+    coaching_session: CoachingSession,
+    *,
+    client: Client,
+    starts_at: datetime,
+    duration_minutes: int,
+    session_format: SessionFormat,
+    topics: list[Topic],
+    private_notes: str,
+    summary: str,
+    follow_up_on: date | None,
+    action_items: list[ActionItemInput],
+) -> CoachingSession:
+    """Copy what the coach typed into the session; blank action-item rows are skipped."""
+    coaching_session.coach_id = client.coach_id
+    coaching_session.client = client
+    coaching_session.starts_at = starts_at
+    coaching_session.duration_minutes = duration_minutes
+    coaching_session.format = session_format
+    coaching_session.topics = topics
+    coaching_session.private_notes = private_notes
+    coaching_session.summary = summary
+    coaching_session.follow_up_on = follow_up_on
+    _apply_action_items(coaching_session, action_items)
+    client.updated_at = utcnow()
+    db.session.add(coaching_session)
+    db.session.flush()
+    return coaching_session
+
+
+def _apply_action_items(coaching_session: CoachingSession, rows: list[ActionItemInput]) -> None:
+    existing = {item.id: item for item in coaching_session.action_items}
+    kept = []
+    for position, row in enumerate(r for r in rows if r.text.strip()):
+        item = existing.get(row.item_id) or ActionItem()
+        item.position = position
+        item.text = row.text.strip()
+        item.due_on = row.due_on
+        if row.done and item.done_at is None:
+            item.done_at = utcnow()
+        elif not row.done:
+            item.done_at = None
+        kept.append(item)
+    coaching_session.action_items = kept
+
+
+def toggle_action_item(item: ActionItem) -> None:
+    """Tick an action item done, or open it again."""
+    item.done_at = None if item.done_at else utcnow()
+
+
+def client_timeline(client: Client, page: int = 1):
+    """The client's sessions, newest first, one page at a time (a fixed number of queries)."""
+    return db.paginate(
+        select(CoachingSession)
+        .options(
+            selectinload(CoachingSession.action_items),
+            selectinload(CoachingSession.topics),
+        )
+        .where(CoachingSession.client_id == client.id)
+        .order_by(CoachingSession.starts_at.desc()),
+        page=page,
+        per_page=TIMELINE_PAGE_SIZE,
+        error_out=False,
+    )
+
+
+def open_action_items(client: Client) -> list[ActionItem]:
+    """Steps the client has not done yet, across all their sessions, soonest due first."""
+    return db.session.scalars(
+        select(ActionItem)
+        .join(ActionItem.coaching_session)
+        .where(CoachingSession.client_id == client.id, ActionItem.done_at.is_(None))
+        .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
+    ).all()
+
+
+def next_follow_up(client: Client, today: date) -> date | None:
+    """The earliest follow-up date set for this client from ``today`` on, if any."""
+    return db.session.scalar(
+        select(func.min(CoachingSession.follow_up_on)).where(
+            CoachingSession.client_id == client.id, CoachingSession.follow_up_on >= today
+        )
+    )

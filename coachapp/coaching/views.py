@@ -1,0 +1,316 @@
+"""Pages for logging and reading coaching sessions, topics and note templates."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from coachapp.auth.access import coach_required
+from coachapp.auth.services import safe_next_path
+from coachapp.clients.models import Client
+from coachapp.coaching import bp, search_bp
+from coachapp.coaching.forms import CoachingSessionForm, NoteTemplateForm, TopicForm
+from coachapp.coaching.models import CoachingSession, NoteTemplate, SessionFormat, Topic
+from coachapp.coaching.note_templates import STARTER_NOTE_TEMPLATES
+from coachapp.coaching.search import search_clients, search_sessions, search_words
+from coachapp.coaching.services import (
+    ActionItemInput,
+    apply_session_form,
+    coach_clients_for_choice,
+    coach_note_templates,
+    coach_topics,
+    get_action_item_or_404,
+    get_coaching_session_or_404,
+    note_template_body,
+    session_start_and_end,
+    toggle_action_item,
+)
+from coachapp.extensions import db
+from coachapp.templating import local_today, user_zone
+
+
+def _prepare_choices(form: CoachingSessionForm, selected_client_id: int | None) -> None:
+    clients = coach_clients_for_choice(current_user, include_id=selected_client_id)
+    form.client_id.choices = [(0, "Choose a client")] + [(c.id, c.display_name) for c in clients]
+    form.topics.choices = [(t.id, t.name) for t in coach_topics(current_user)]
+    form.note_template.choices = [("", "Choose a template")] + [
+        (key, name) for key, name, _body in coach_note_templates(current_user)
+    ]
+
+
+def _handle_form_buttons(form: CoachingSessionForm) -> bool:
+    """Insert a template or add a blank step; True when the form is to be shown again."""
+    if form.insert_template.data:
+        body = note_template_body(current_user, form.note_template.data or "")
+        if body is None:
+            form.note_template.errors = ["Choose a template to insert."]
+        else:
+            separator = "\n\n" if (form.private_notes.data or "").strip() else ""
+            form.private_notes.data = (form.private_notes.data or "").rstrip() + separator + body
+        return True
+    if form.add_action_item.data:
+        form.action_items.append_entry()
+        return True
+    return False
+
+
+def _save(form: CoachingSessionForm, coaching_session: CoachingSession) -> CoachingSession:
+    client = db.session.execute(
+        select(Client).where(Client.id == form.client_id.data, Client.coach_id == current_user.id)
+    ).scalar_one_or_none()
+    if client is None:
+        abort(404)
+    starts_at, minutes = session_start_and_end(
+        form.date.data, form.start_time.data, form.end_time.data, user_zone(current_user)
+    )
+    chosen_topics = db.session.scalars(
+        select(Topic).where(Topic.coach_id == current_user.id, Topic.id.in_(form.topics.data))
+    ).all()
+    rows = [
+        ActionItemInput(
+            item_id=int(entry.item_id.data) if entry.item_id.data else None,
+            text=entry.text.data or "",
+            due_on=entry.due_on.data,
+            done=entry.done.data,
+        )
+        for entry in form.action_items
+    ]
+    return apply_session_form(
+        coaching_session,
+        client=client,
+        starts_at=starts_at,
+        duration_minutes=minutes,
+        session_format=SessionFormat(form.format.data),
+        topics=list(chosen_topics),
+        private_notes=form.private_notes.data or "",
+        summary=form.summary.data or "",
+        follow_up_on=form.follow_up_on.data,
+        action_items=rows,
+    )
+
+
+def _session_form_page(form: CoachingSessionForm, coaching_session: CoachingSession | None):
+    status = 400 if form.errors else 200
+    return render_template(
+        "coaching/form.html", form=form, coaching_session=coaching_session
+    ), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@coach_required
+def new():
+    """Log a session; a note template can prefill the private notes."""
+    form = CoachingSessionForm()
+    client_id = request.args.get("client_id", type=int)
+    if request.method == "GET":
+        form.client_id.data = client_id or 0
+        form.date.data = local_today(current_user)
+        template_key = request.args.get("template")
+        if template_key:
+            form.note_template.data = template_key
+            form.private_notes.data = note_template_body(current_user, template_key) or ""
+    _prepare_choices(form, form.client_id.data or client_id)
+    if request.method == "POST" and _handle_form_buttons(form):
+        return _session_form_page(form, None)
+    if form.validate_on_submit():
+        coaching_session = _save(form, CoachingSession())
+        db.session.commit()
+        flash("Session saved.", "success")
+        return redirect(url_for("coaching.detail", coaching_session_id=coaching_session.id))
+    return _session_form_page(form, None)
+
+
+@bp.route("/<int:coaching_session_id>")
+@coach_required
+def detail(coaching_session_id: int):
+    """The whole session as the coach sees it, private notes included."""
+    coaching_session = get_coaching_session_or_404(coaching_session_id)
+    return render_template("coaching/detail.html", coaching_session=coaching_session)
+
+
+def _form_for_existing(coaching_session: CoachingSession) -> CoachingSessionForm:
+    local_start = coaching_session.starts_at.astimezone(user_zone(current_user))
+    local_end = coaching_session.ends_at.astimezone(user_zone(current_user))
+    form = CoachingSessionForm(
+        data={
+            "client_id": coaching_session.client_id,
+            "date": local_start.date(),
+            "start_time": local_start.time().replace(second=0, microsecond=0),
+            "end_time": local_end.time().replace(second=0, microsecond=0),
+            "format": coaching_session.format.value,
+            "topics": [t.id for t in coaching_session.topics],
+            "private_notes": coaching_session.private_notes,
+            "summary": coaching_session.summary,
+            "follow_up_on": coaching_session.follow_up_on,
+            "action_items": [
+                {"item_id": item.id, "text": item.text, "due_on": item.due_on,
+                 "done": item.done_at is not None}
+                for item in coaching_session.action_items
+            ] + [{}],
+        }
+    )
+    return form
+
+
+@bp.route("/<int:coaching_session_id>/edit", methods=["GET", "POST"])
+@coach_required
+def edit(coaching_session_id: int):
+    """Change a session; nothing typed is lost when the form has an error."""
+    coaching_session = get_coaching_session_or_404(coaching_session_id)
+    form = CoachingSessionForm() if request.method == "POST" else _form_for_existing(
+        coaching_session
+    )
+    _prepare_choices(form, coaching_session.client_id)
+    if request.method == "POST" and _handle_form_buttons(form):
+        return _session_form_page(form, coaching_session)
+    if form.validate_on_submit():
+        _save(form, coaching_session)
+        db.session.commit()
+        flash("Session updated.", "success")
+        return redirect(url_for("coaching.detail", coaching_session_id=coaching_session.id))
+    return _session_form_page(form, coaching_session)
+
+
+@bp.route("/<int:coaching_session_id>/delete", methods=["GET", "POST"])
+@coach_required
+def delete(coaching_session_id: int):
+    """Ask first, then delete the session with its notes and action items."""
+    coaching_session = get_coaching_session_or_404(coaching_session_id)
+    if request.method == "POST":
+        client_id = coaching_session.client_id
+        db.session.delete(coaching_session)
+        db.session.commit()
+        flash("Session deleted.", "success")
+        return redirect(url_for("clients.detail", client_id=client_id))
+    return render_template("coaching/delete.html", coaching_session=coaching_session)
+
+
+@bp.post("/action-items/<int:action_item_id>/toggle")
+@coach_required
+def toggle_item(action_item_id: int):
+    """Tick a next step done (or open it again) and go back to where the coach was."""
+    item = get_action_item_or_404(action_item_id)
+    toggle_action_item(item)
+    db.session.commit()
+    back = safe_next_path(request.form.get("next"))
+    return redirect(
+        back or url_for("coaching.detail", coaching_session_id=item.coaching_session_id)
+    )
+
+
+@bp.route("/topics", methods=["GET", "POST"])
+@coach_required
+def topics():
+    """The coach's own list of topics: add, rename, remove."""
+    form = TopicForm()
+    if form.validate_on_submit():
+        name = form.name.data.strip()
+        if any(t.name.lower() == name.lower() for t in coach_topics(current_user)):
+            form.name.errors.append(f"“{name}” is already on your list.")
+        else:
+            db.session.add(Topic(coach_id=current_user.id, name=name))
+            db.session.commit()
+            flash(f"Topic “{name}” added.", "success")
+            return redirect(url_for("coaching.topics"))
+    status = 400 if form.errors else 200
+    return render_template(
+        "coaching/topics.html", form=form, topics=coach_topics(current_user)
+    ), status
+
+
+def _get_topic_or_404(topic_id: int) -> Topic:
+    topic = db.session.get(Topic, topic_id)
+    if topic is None or topic.coach_id != current_user.id:
+        abort(404)
+    return topic
+
+
+@bp.post("/topics/<int:topic_id>/rename")
+@coach_required
+def rename_topic(topic_id: int):
+    """Rename a topic everywhere it is used."""
+    topic = _get_topic_or_404(topic_id)
+    form = TopicForm()
+    if form.validate_on_submit():
+        topic.name = form.name.data.strip()
+        db.session.commit()
+        flash("Topic renamed.", "success")
+    else:
+        flash(" ".join(form.name.errors) or "The topic could not be renamed.", "error")
+    return redirect(url_for("coaching.topics"))
+
+
+@bp.post("/topics/<int:topic_id>/delete")
+@coach_required
+def delete_topic(topic_id: int):
+    """Remove a topic from the list and from the sessions it was on."""
+    topic = _get_topic_or_404(topic_id)
+    db.session.delete(topic)
+    db.session.commit()
+    flash(f"Topic “{topic.name}” removed.", "success")
+    return redirect(url_for("coaching.topics"))
+
+
+@bp.route("/note-templates")
+@coach_required
+def note_templates():
+    """The starter note templates and the coach's own."""
+    own = db.session.scalars(
+        select(NoteTemplate)
+        .where(NoteTemplate.coach_id == current_user.id)
+        .order_by(NoteTemplate.name)
+    ).all()
+    return render_template(
+        "coaching/note_templates.html", own=own, starters=STARTER_NOTE_TEMPLATES
+    )
+
+
+def _get_note_template_or_404(note_template_id: int) -> NoteTemplate:
+    template = db.session.get(NoteTemplate, note_template_id)
+    if template is None or template.coach_id != current_user.id:
+        abort(404)
+    return template
+
+
+@bp.route("/note-templates/new", methods=["GET", "POST"])
+@bp.route("/note-templates/<int:note_template_id>/edit", methods=["GET", "POST"])
+@coach_required
+def edit_note_template(note_template_id: int | None = None):
+    """Write a note template of the coach's own."""
+    template = _get_note_template_or_404(note_template_id) if note_template_id else None
+    form = NoteTemplateForm(obj=template)
+    if form.validate_on_submit():
+        template = template or NoteTemplate(coach_id=current_user.id)
+        template.name = form.name.data.strip()
+        template.body = form.body.data
+        db.session.add(template)
+        db.session.commit()
+        flash("Note template saved.", "success")
+        return redirect(url_for("coaching.note_templates"))
+    status = 400 if form.errors else 200
+    return render_template(
+        "coaching/note_template_form.html", form=form, template=template
+    ), status
+
+
+@bp.post("/note-templates/<int:note_template_id>/delete")
+@coach_required
+def delete_note_template(note_template_id: int):
+    """Remove one of the coach's note templates (sessions keep their notes)."""
+    template = _get_note_template_or_404(note_template_id)
+    db.session.delete(template)
+    db.session.commit()
+    flash(f"Note template “{template.name}” deleted.", "success")
+    return redirect(url_for("coaching.note_templates"))
+
+
+@search_bp.route("/search")
+@coach_required
+def search():
+    """One box: clients by name and sessions by any word in them, best matches first."""
+    query = request.args.get("q", "").strip()[:200]
+    words = search_words(query)
+    clients = search_clients(db.session, current_user.id, words)
+    sessions = search_sessions(db.session, current_user.id, words)
+    return render_template(
+        "coaching/search.html", query=query, words=words, clients=clients, sessions=sessions
+    )
