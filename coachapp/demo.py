@@ -1,15 +1,17 @@
-"""A demo practice: a coach, three parents, their children and a few months of sessions."""
+"""A demo practice: a coach, five parents, their children and a few months of sessions."""
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from coachapp.auth.models import User
 from coachapp.auth.services import create_coach, get_user_by_email, set_password
-from coachapp.clients.models import Child, Client
+from coachapp.clients.models import Client
+from coachapp.clients.services import ClientData, archive_client, create_client
 from coachapp.coaching.models import ActionItem, CoachingSession, SessionFormat
+from coachapp.coaching.services import coach_topics
 from coachapp.extensions import db
 from coachapp.timeutil import utcnow
 
@@ -43,6 +45,7 @@ class DemoSession:
     summary: str
     action_items: tuple[str, ...] = ()
     follow_up_in_days: int | None = None
+    topics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class DemoClient:
     goals: str
     preferred_contact: str
     sessions: tuple[DemoSession, ...]
+    tags: tuple[str, ...] = ()
+    archived: bool = False
 
 
 DEMO_CLIENTS = (
@@ -73,6 +78,7 @@ DEMO_CLIENTS = (
         ),
         goals="Make a decision about returning to work that she can live with, without guilt.",
         preferred_contact="email",
+        tags=("new parent", "returning to work"),
         sessions=(
             DemoSession(
                 -70, 10, SessionFormat.VIDEO,
@@ -84,6 +90,7 @@ DEMO_CLIENTS = (
                 "and standing on your own feet.",
                 ("Write down three moments this week when you felt most like yourself",
                  "Ask your mother how she felt when she went back to work"),
+                topics=("Guilt", "Return to work"),
             ),
             DemoSession(
                 -42, 10, SessionFormat.VIDEO,
@@ -92,6 +99,7 @@ DEMO_CLIENTS = (
                 "You discovered that your own mother went back to work when you were small, and "
                 "that you remember it warmly. We sketched what a four-day week might look like.",
                 ("Draft the four-day-week proposal for your firm",),
+                topics=("Return to work", "Confidence as a parent"),
             ),
             DemoSession(
                 -14, 10, SessionFormat.IN_PERSON,
@@ -102,6 +110,7 @@ DEMO_CLIENTS = (
                 "from you.",
                 ("Visit the nursery together with Lena", "Book one evening a week just for you"),
                 follow_up_in_days=3,
+                topics=("Return to work", "Self-care"),
             ),
             DemoSession(
                 2, 10, SessionFormat.VIDEO, "", "",
@@ -121,6 +130,7 @@ DEMO_CLIENTS = (
         ),
         goals="Rebuild trust with Grace and Samuel, one small step at a time.",
         preferred_contact="phone",
+        tags=("co-parenting", "recovery"),
         sessions=(
             DemoSession(
                 -84, 18, SessionFormat.PHONE,
@@ -129,6 +139,7 @@ DEMO_CLIENTS = (
                 "We talked about the difference between making it up and showing up: small, "
                 "reliable moments that Grace and Samuel can count on.",
                 ("Send Grace one short message a week with no question in it",),
+                topics=("Guilt", "Separation and custody"),
             ),
             DemoSession(
                 -56, 18, SessionFormat.PHONE,
@@ -138,6 +149,7 @@ DEMO_CLIENTS = (
                 "what you will do on the hard evenings.",
                 ("Ask Samuel to choose what you do next weekend",
                  "Call your sponsor before the weekend visits"),
+                topics=("Relapse and recovery", "Co-parenting"),
             ),
             DemoSession(
                 -21, 18, SessionFormat.VIDEO,
@@ -147,6 +159,7 @@ DEMO_CLIENTS = (
                 "own words and without asking anything of her.",
                 ("Write a first draft of the letter to Grace, and keep it for now",),
                 follow_up_in_days=-2,
+                topics=("Guilt", "Co-parenting"),
             ),
             DemoSession(
                 5, 18, SessionFormat.PHONE, "", "",
@@ -166,6 +179,7 @@ DEMO_CLIENTS = (
         ),
         goals="Find a way to talk with Tom about the past, and to forgive herself.",
         preferred_contact="email",
+        tags=("co-parenting",),
         sessions=(
             DemoSession(
                 -35, 14, SessionFormat.IN_PERSON,
@@ -174,6 +188,7 @@ DEMO_CLIENTS = (
                 "We talked about the decisions you made with what you knew then, and how much "
                 "you love Tom today. Tom has told you he does not blame you.",
                 ("Each evening, write one thing you did for Tom and Ellie that day",),
+                topics=("Guilt", "Separation and custody"),
             ),
             DemoSession(
                 -7, 14, SessionFormat.IN_PERSON,
@@ -183,6 +198,85 @@ DEMO_CLIENTS = (
                 "something just for you and Ellie.",
                 ("Plan a day out with Ellie",),
                 follow_up_in_days=7,
+                topics=("Self-care", "Confidence as a parent"),
+            ),
+        ),
+    ),
+    DemoClient(
+        first_name="Amira",
+        last_name="Haddad",
+        pronouns="she/her",
+        email="amira.haddad@example.com",
+        phone="+44 7700 900321",
+        children=(("Yusuf", 2019), ("Noor", 2023)),
+        situation=(
+            "Nurse back on night shifts after her second maternity leave. Feels she is "
+            "missing Noor's first words and snapping at Yusuf when she is tired."
+        ),
+        goals="Find a rhythm for nights and mornings that leaves room for patience.",
+        preferred_contact="text",
+        tags=("returning to work",),
+        sessions=(
+            DemoSession(
+                -60, 12, SessionFormat.VIDEO,
+                "Exhausted; cried about shouting at Yusuf before school. Partner supportive but "
+                "also on shifts. Named the 'perfect mum' voice: her sister's.",
+                "We talked about how tiredness, not a lack of love, is behind the hard mornings, "
+                "and about the 'perfect mum' voice you hear.",
+                ("Agree a 'quiet hour' with your partner after night shifts",),
+                topics=("Guilt", "Sleep", "Return to work"),
+            ),
+            DemoSession(
+                -30, 12, SessionFormat.VIDEO,
+                "Quiet hour works three days out of five. Noor said 'mama' to the childminder "
+                "first: stung, then reframed it as a sign Noor is safe there.",
+                "The quiet hour is helping. We talked about Noor's first word and what it says "
+                "about how safe and loved she feels.",
+                ("Start a notebook of the children's little moments, for the childminder too",),
+                topics=("Guilt", "Self-care"),
+            ),
+            DemoSession(
+                -9, 12, SessionFormat.PHONE,
+                "Calmer. Asked her manager for fewer consecutive nights; waiting to hear.",
+                "You asked for a kinder rota, which took courage. We planned what you will do if "
+                "the answer is no.",
+                ("Take the children to the park on your first free morning",),
+                follow_up_in_days=5,
+                topics=("Return to work", "Boundaries"),
+            ),
+            DemoSession(9, 12, SessionFormat.VIDEO, "", ""),
+        ),
+    ),
+    DemoClient(
+        first_name="Jonas",
+        last_name="Becker",
+        pronouns="he/him",
+        email="jonas.becker@example.com",
+        phone="+44 7700 900654",
+        children=(("Mia", 2021),),
+        situation=(
+            "Stayed home with Mia while his wife returned to her practice. Proud of it, yet "
+            "hears 'so when are you going back to work?' at every playgroup."
+        ),
+        goals="Feel at ease with the choice the family made.",
+        preferred_contact="email",
+        tags=("stay-at-home parent",),
+        archived=True,
+        sessions=(
+            DemoSession(
+                -49, 9, SessionFormat.IN_PERSON,
+                "Defensive at first. Underneath: fear that Mia will think less of him later.",
+                "We talked about what Mia gains from these years at home with you, and about "
+                "the questions that sting.",
+                ("Write down your answer to 'when are you going back?' that feels true",),
+                topics=("Staying at home", "Confidence as a parent"),
+            ),
+            DemoSession(
+                -20, 9, SessionFormat.IN_PERSON,
+                "Much lighter; found a dads' group. Agreed to end coaching for now.",
+                "You found a group of fathers who understand, and feel ready to go on without "
+                "our sessions. My door stays open.",
+                topics=("Staying at home",),
             ),
         ),
     ),
@@ -215,26 +309,32 @@ def _ensure_demo_client(coach: User, demo_client: DemoClient) -> None:
     )
     if exists:
         return
-    client = Client(
-        coach_id=coach.id,
-        first_name=demo_client.first_name,
-        last_name=demo_client.last_name,
-        pronouns=demo_client.pronouns,
-        email=demo_client.email,
-        phone=demo_client.phone,
-        situation=demo_client.situation,
-        goals=demo_client.goals,
-        preferred_contact=demo_client.preferred_contact,
-        children=[Child(first_name=name, birth_year=year) for name, year in demo_client.children],
+    client = create_client(
+        coach,
+        ClientData(
+            first_name=demo_client.first_name,
+            last_name=demo_client.last_name,
+            pronouns=demo_client.pronouns,
+            email=demo_client.email,
+            phone=demo_client.phone,
+            situation=demo_client.situation,
+            goals=demo_client.goals,
+            preferred_contact=demo_client.preferred_contact,
+            children=list(demo_client.children),
+            tags=list(demo_client.tags),
+        ),
     )
-    db.session.add(client)
-    db.session.flush()
+    topics_by_name = {topic.name: topic for topic in coach_topics(coach)}
     today = utcnow().astimezone(ZoneInfo(coach.timezone)).date()
     for demo_session in demo_client.sessions:
-        _add_demo_session(coach, client, demo_session, today)
+        _add_demo_session(coach, client, demo_session, today, topics_by_name)
+    if demo_client.archived:
+        archive_client(client)
 
 
-def _add_demo_session(coach: User, client: Client, demo: DemoSession, today) -> None:
+def _add_demo_session(
+    coach: User, client: Client, demo: DemoSession, today: date, topics_by_name: dict
+) -> None:
     day = today + timedelta(days=demo.days_from_today)
     starts_at = datetime.combine(day, time(demo.hour), tzinfo=ZoneInfo(coach.timezone))
     coaching_session = CoachingSession(
@@ -243,6 +343,7 @@ def _add_demo_session(coach: User, client: Client, demo: DemoSession, today) -> 
         starts_at=starts_at,
         duration_minutes=60,
         format=demo.format,
+        topics=[topics_by_name[name] for name in demo.topics if name in topics_by_name],
         private_notes=demo.private_notes,
         summary=demo.summary,
         follow_up_on=(

@@ -1,6 +1,7 @@
 """Health of the database behind coachapp."""
 
 import logging
+from functools import cache
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -22,10 +23,11 @@ def database_status() -> dict[str, str]:
     except SQLAlchemyError as error:
         log.warning("Health check could not reach the database: %s", error.__class__.__name__)
         return {"database": "unreachable", "schema": "unknown"}
-    expected_heads = set(_migration_scripts().get_heads())
-    schema = "current" if current_heads == expected_heads else "needs init-db"
+    schema = "current" if current_heads == _expected_heads() else "needs init-db"
     return {"database": "ok", "schema": schema}
 
 
-def _migration_scripts() -> ScriptDirectory:
-    return ScriptDirectory(str(MIGRATIONS_FOLDER))
+@cache
+def _expected_heads() -> frozenset[str]:
+    """The newest migration(s) shipped with this code; read once per process."""
+    return frozenset(ScriptDirectory(str(MIGRATIONS_FOLDER)).get_heads())

@@ -1,11 +1,13 @@
-"""Sign in and sign out."""
+"""Sign in and out, and the signed-in person's own details."""
+
+from zoneinfo import available_timezones
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from coachapp.auth import bp
 from coachapp.auth.access import home_url_for, public_view
-from coachapp.auth.forms import LoginForm
+from coachapp.auth.forms import LoginForm, ProfileForm
 from coachapp.auth.services import authenticate, record_sign_in, safe_next_path
 from coachapp.extensions import db
 
@@ -42,3 +44,28 @@ def logout():
     session.clear()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account")
+@login_required
+def account():
+    """The signed-in person's own details."""
+    return render_template("auth/account.html")
+
+
+@bp.route("/account/edit", methods=["GET", "POST"])
+@login_required
+def edit_account():
+    """Change name, time zone and (for coaches) the bio readers see."""
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        current_user.name = form.name.data.strip()
+        current_user.timezone = form.timezone.data
+        if current_user.is_coach:
+            current_user.bio = form.bio.data or ""
+        db.session.commit()
+        flash("Your details are saved.", "success")
+        return redirect(url_for("auth.account"))
+    return render_template(
+        "auth/account_form.html", form=form, time_zones=sorted(available_timezones())
+    ), 400 if form.errors else 200

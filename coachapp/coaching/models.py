@@ -3,7 +3,7 @@
 import enum
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coachapp.extensions import db, value_enum
@@ -65,6 +65,11 @@ class CoachingSession(db.Model):
     """One meeting between a coach and a client."""
 
     __tablename__ = "coaching_sessions"
+    # The dashboard asks "this coach's sessions in this time window / follow-ups due".
+    __table_args__ = (
+        Index("ix_coaching_sessions_coach_starts", "coach_id", "starts_at"),
+        Index("ix_coaching_sessions_coach_follow_up", "coach_id", "follow_up_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     coach_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -101,6 +106,8 @@ class ActionItem(db.Model):
     """A small next step agreed in a session."""
 
     __tablename__ = "action_items"
+    # Open steps soonest due first, and undated open steps newest first, without a sort.
+    __table_args__ = (Index("ix_action_items_due_done", "due_on", "done_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     coaching_session_id: Mapped[int] = mapped_column(

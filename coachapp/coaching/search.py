@@ -18,7 +18,7 @@ from coachapp.coaching.models import ActionItem, CoachingSession, Topic, coachin
 from coachapp.timeutil import UTCDateTime
 
 INDEX_TABLE = "coaching_session_search"
-RESULT_LIMIT = 50
+RESULT_LIMIT = 20
 _HIT_START, _HIT_END = "\x02", "\x03"
 _WORD = re.compile(r"\w+", re.UNICODE)
 

@@ -11,7 +11,12 @@ from coachapp.coaching import bp, search_bp
 from coachapp.coaching.forms import CoachingSessionForm, NoteTemplateForm, TopicForm
 from coachapp.coaching.models import CoachingSession, NoteTemplate, SessionFormat, Topic
 from coachapp.coaching.note_templates import STARTER_NOTE_TEMPLATES
-from coachapp.coaching.search import search_clients, search_sessions, search_words
+from coachapp.coaching.search import (
+    RESULT_LIMIT,
+    search_clients,
+    search_sessions,
+    search_words,
+)
 from coachapp.coaching.services import (
     ActionItemInput,
     apply_session_form,
@@ -312,5 +317,10 @@ def search():
     clients = search_clients(db.session, current_user.id, words)
     sessions = search_sessions(db.session, current_user.id, words)
     return render_template(
-        "coaching/search.html", query=query, words=words, clients=clients, sessions=sessions
+        "coaching/search.html",
+        query=query,
+        words=words,
+        clients=clients,
+        sessions=sessions,
+        result_limit=RESULT_LIMIT,
     )

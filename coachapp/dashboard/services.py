@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload
 
 from coachapp.auth.models import User
@@ -54,14 +54,7 @@ def build_dashboard(coach: User, now: datetime, today: date) -> Dashboard:
         .order_by(CoachingSession.follow_up_on)
         .limit(LIST_LIMIT)
     ).all()
-    open_items = db.session.scalars(
-        select(ActionItem)
-        .join(ActionItem.coaching_session)
-        .options(joinedload(ActionItem.coaching_session).joinedload(CoachingSession.client))
-        .where(CoachingSession.coach_id == coach.id, ActionItem.done_at.is_(None))
-        .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
-        .limit(LIST_LIMIT)
-    ).all()
+    open_items = _open_action_items(coach)
     clients = db.session.scalars(
         select(Client)
         .where(Client.coach_id == coach.id, Client.archived_at.is_(None))
@@ -72,3 +65,28 @@ def build_dashboard(coach: User, now: datetime, today: date) -> Dashboard:
         select(db.func.count(Client.id)).where(Client.coach_id == coach.id)
     )
     return Dashboard(upcoming, follow_ups, open_items, clients, client_count or 0)
+
+
+def _open_action_items(coach: User) -> list[ActionItem]:
+    """Open steps with a due date, soonest first, then undated ones, newest first.
+
+    Two small queries instead of one "NULLS LAST" sort, which would sort every open step;
+    the coach is checked with EXISTS so the database walks the due-date index in order.
+    """
+    belongs_to_coach = exists().where(
+        CoachingSession.id == ActionItem.coaching_session_id, CoachingSession.coach_id == coach.id
+    )
+
+    def open_steps(dated: bool):
+        due = ActionItem.due_on.is_not(None) if dated else ActionItem.due_on.is_(None)
+        order = (ActionItem.due_on, ActionItem.id) if dated else (ActionItem.id.desc(),)
+        return db.session.scalars(
+            select(ActionItem)
+            .options(joinedload(ActionItem.coaching_session).joinedload(CoachingSession.client))
+            .where(belongs_to_coach, ActionItem.done_at.is_(None), due)
+            .order_by(*order)
+            .limit(LIST_LIMIT)
+        ).all()
+
+    dated = list(open_steps(dated=True))
+    return dated + list(open_steps(dated=False))[: LIST_LIMIT - len(dated)]
