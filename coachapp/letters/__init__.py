@@ -1,0 +1,7 @@
+"""Follow-up letters: templates with merge fields, drafts, revisions, approval, PDF."""
+
+from flask import Blueprint
+
+bp = Blueprint("letters", __name__, url_prefix="/letters")
+
+from coachapp.letters import models  # noqa: E402,F401  (views join as they are written)
