@@ -1,11 +1,14 @@
 """Build coaches, clients and sessions for tests (call inside an app context)."""
 
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+
+from sqlalchemy import select
 
 from coachapp.auth.models import Role, User
 from coachapp.auth.services import create_coach, set_password
 from coachapp.clients.models import Child, Client
-from coachapp.coaching.models import ActionItem, CoachingSession, SessionFormat
+from coachapp.coaching.models import ActionItem, CoachingSession, SessionFormat, Topic
 from coachapp.extensions import db
 
 PASSWORD = "a-long-test-password"
@@ -53,7 +56,7 @@ def make_coaching_session(client: Client, days_ago: int = 7, **kwargs) -> Coachi
     coaching_session = CoachingSession(
         coach_id=client.coach_id,
         client_id=client.id,
-        starts_at=datetime.now(UTC) - timedelta(days=days_ago),
+        starts_at=kwargs.pop("starts_at", datetime.now(UTC) - timedelta(days=days_ago)),
         format=kwargs.pop("format", SessionFormat.VIDEO),
         private_notes=kwargs.pop("private_notes", "Private: carries guilt about the nursery."),
         summary=kwargs.pop("summary", "We talked about the first weeks at nursery."),
@@ -73,3 +76,98 @@ def make_tagged_client(coach: User, first_name: str = "Sofia", tags=("return to 
     client.tags = tags_for(coach.id, list(tags))
     db.session.commit()
     return client
+
+
+def topic_ids(coach: User, *names: str) -> list[int]:
+    """The ids of the coach's topics with these names (from the default list, or added)."""
+    by_name = {
+        topic.name: topic.id
+        for topic in db.session.scalars(select(Topic).where(Topic.coach_id == coach.id))
+    }
+    return [by_name[name] for name in names]
+
+
+def session_form(client_id: int, /, **overrides) -> dict:
+    """What a coach types into the session form: a one-hour video session with one step."""
+    data = {
+        "client_id": str(client_id),
+        "date": "2026-03-02",
+        "start_time": "10:00",
+        "end_time": "11:00",
+        "format": "video",
+        "private_notes": "## Goal\nDecide about the nursery without guilt.",
+        "summary": "We talked about the first weeks at nursery.",
+        "action_items-0-text": "Visit the nursery together",
+        "action_items-0-due_on": "2026-03-09",
+        "follow_up_on": "2026-03-16",
+        "save": "Save session",
+    }
+    data.update(overrides)
+    return data
+
+
+class _FormReader(HTMLParser):
+    """Collects what a browser would send back from one form on a page."""
+
+    def __init__(self, form_class: str):
+        super().__init__(convert_charrefs=True)
+        self.form_class = form_class
+        self.in_form = False
+        self.fields: dict[str, str | list[str]] = {}
+        self.textarea: str | None = None
+        self.select: str | None = None
+
+    def add(self, name: str, value: str, many: bool = False) -> None:
+        if many:
+            self.fields.setdefault(name, [])
+            self.fields[name].append(value)
+        else:
+            self.fields[name] = value
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {key: value if value is not None else "" for key, value in attrs}
+        if tag == "form":
+            self.in_form = self.form_class in attrs.get("class", "").split()
+        if not self.in_form or ("name" not in attrs and tag != "option"):
+            return
+        if tag == "input":
+            kind = attrs.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self.add(attrs["name"], attrs.get("value", "on"), many=kind == "checkbox")
+            elif kind != "submit":
+                self.add(attrs["name"], attrs.get("value", ""))
+        elif tag == "textarea":
+            self.textarea = attrs["name"]
+            self.fields[self.textarea] = ""
+        elif tag == "select":
+            self.select = attrs["name"]
+        elif (
+            tag == "option"
+            and self.select
+            and ("selected" in attrs or self.select not in self.fields)
+        ):
+            # Like a browser: the selected option, else the first one.
+            self.fields[self.select] = attrs.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.in_form = False
+        elif tag == "textarea" and self.textarea:
+            # A browser drops the one newline that follows <textarea>.
+            value = self.fields[self.textarea]
+            self.fields[self.textarea] = value.removeprefix("\r\n").removeprefix("\n")
+            self.textarea = None
+        elif tag == "select":
+            self.select = None
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.fields[self.textarea] += data
+
+
+def form_fields(page: str, form_class: str = "session-form") -> dict:
+    """What a browser would post back, unchanged, from the form with this class on ``page``."""
+    reader = _FormReader(form_class)
+    reader.feed(page)
+    return reader.fields

@@ -8,7 +8,7 @@ from flask import abort
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from coachapp.auth.models import User
 from coachapp.clients.models import Child, Client, Tag
@@ -56,11 +56,19 @@ PROFILE_FIELDS = (
 
 
 def get_client_or_404(client_id: int, coach: User | None = None) -> Client:
-    """The coach's client with this id; anyone else's client (or none) is a 404."""
+    """The coach's client with this id, children and tags loaded; anyone else's is a 404."""
     coach = coach if coach is not None else current_user
-    client = db.session.execute(
-        select(Client).where(Client.id == client_id, Client.coach_id == coach.id)
-    ).scalar_one_or_none()
+    # Joined, not selectin: every client page shows the family, and a client has few
+    # children and tags, so one query serves the page instead of three.
+    client = (
+        db.session.execute(
+            select(Client)
+            .options(joinedload(Client.children), joinedload(Client.tags))
+            .where(Client.id == client_id, Client.coach_id == coach.id)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if client is None:
         abort(404)
     return client

@@ -9,6 +9,7 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -38,7 +39,9 @@ class ActionItemForm(Form):
     """One agreed next step (a row inside the session form)."""
 
     item_id = HiddenField()
-    text = StringField("Next step", validators=[Optional(), Length(max=500)])
+    # No Optional(): it would end validation on an empty step before validate_text runs,
+    # and a due date or tick typed without a step would be dropped without a word.
+    text = StringField("Next step", validators=[Length(max=500)])
     due_on = DateField("Due", validators=[Optional()])
     done = BooleanField("Done")
 
@@ -63,7 +66,7 @@ class CoachingSessionForm(FlaskForm):
     end_time = TimeField("Ends", validators=[DataRequired("Enter when the session ends.")])
     format = SelectField(
         "Format",
-        choices=[(f.value, f.label) for f in SessionFormat],
+        choices=[SelectChoice(f.value, f.label) for f in SessionFormat],
         default=SessionFormat.IN_PERSON.value,
     )
     topics = CheckboxListField("Topics", coerce=int, validators=[Optional()])

@@ -194,12 +194,12 @@ def search_clients(db_session, coach_id: int, words: list[str]) -> list[ClientHi
         return []
     statement = select(Client).where(Client.coach_id == coach_id)
     for word in words:
-        pattern = f"{word}%"
+        # Escaped: "_" is a word character to search_words but a wildcard to LIKE.
         statement = statement.where(
             or_(
-                func.lower(Client.first_name).like(pattern),
-                func.lower(Client.last_name).like(pattern),
-                func.lower(Client.preferred_name).like(pattern),
+                func.lower(Client.first_name).startswith(word, autoescape=True),
+                func.lower(Client.last_name).startswith(word, autoescape=True),
+                func.lower(Client.preferred_name).startswith(word, autoescape=True),
             )
         )
     clients = db_session.scalars(

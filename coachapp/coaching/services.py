@@ -82,6 +82,13 @@ def coach_topics(coach: User) -> list[Topic]:
     )
 
 
+def topic_name_taken(coach: User, name: str, topic: Topic | None = None) -> bool:
+    """Whether another of the coach's topics has this name, ignoring case."""
+    return any(
+        t.name.lower() == name.lower() and t is not topic for t in coach_topics(coach)
+    )
+
+
 def coach_clients_for_choice(coach: User, include_id: int | None = None) -> list[Client]:
     """Active clients to pick for a session (plus an archived one already chosen)."""
     condition = Client.archived_at.is_(None)

@@ -3,6 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from coachapp.auth.access import coach_required
 from coachapp.auth.services import safe_next_path
@@ -28,6 +29,7 @@ from coachapp.coaching.services import (
     note_template_body,
     session_start_and_end,
     toggle_action_item,
+    topic_name_taken,
 )
 from coachapp.extensions import db
 from coachapp.templating import local_today, user_zone
@@ -35,10 +37,12 @@ from coachapp.templating import local_today, user_zone
 
 def _prepare_choices(form: CoachingSessionForm, selected_client_id: int | None) -> None:
     clients = coach_clients_for_choice(current_user, include_id=selected_client_id)
-    form.client_id.choices = [(0, "Choose a client")] + [(c.id, c.display_name) for c in clients]
-    form.topics.choices = [(t.id, t.name) for t in coach_topics(current_user)]
-    form.note_template.choices = [("", "Choose a template")] + [
-        (key, name) for key, name, _body in coach_note_templates(current_user)
+    form.client_id.choices = [SelectChoice(0, "Choose a client")] + [
+        SelectChoice(c.id, c.display_name) for c in clients
+    ]
+    form.topics.choices = [SelectChoice(t.id, t.name) for t in coach_topics(current_user)]
+    form.note_template.choices = [SelectChoice("", "Choose a template")] + [
+        SelectChoice(key, name) for key, name, _body in coach_note_templates(current_user)
     ]
 
 
@@ -209,7 +213,7 @@ def topics():
     form = TopicForm()
     if form.validate_on_submit():
         name = form.name.data.strip()
-        if any(t.name.lower() == name.lower() for t in coach_topics(current_user)):
+        if topic_name_taken(current_user, name):
             form.name.errors.append(f"“{name}” is already on your list.")
         else:
             db.session.add(Topic(coach_id=current_user.id, name=name))
@@ -235,12 +239,15 @@ def rename_topic(topic_id: int):
     """Rename a topic everywhere it is used."""
     topic = _get_topic_or_404(topic_id)
     form = TopicForm()
-    if form.validate_on_submit():
-        topic.name = form.name.data.strip()
+    name = (form.name.data or "").strip()
+    if not form.validate_on_submit():
+        flash(" ".join(form.name.errors) or "The topic could not be renamed.", "error")
+    elif topic_name_taken(current_user, name, topic):
+        flash(f"“{name}” is already on your list.", "error")
+    else:
+        topic.name = name
         db.session.commit()
         flash("Topic renamed.", "success")
-    else:
-        flash(" ".join(form.name.errors) or "The topic could not be renamed.", "error")
     return redirect(url_for("coaching.topics"))
 
 
