@@ -148,3 +148,14 @@ class Browser:
 @pytest.fixture
 def browser(client) -> Browser:
     return Browser(client)
+
+
+@pytest.fixture
+def coach_id(app, browser) -> int:
+    """The id of a coach (coach@example.com), signed in through the real form."""
+    from tests.factories import PASSWORD, make_coach
+
+    with app.app_context():
+        coach_id = make_coach().id
+    browser.login("coach@example.com", PASSWORD)
+    return coach_id

@@ -33,15 +33,6 @@ def text(response) -> str:
 
 
 @pytest.fixture
-def coach_id(app, browser) -> int:
-    """A coach, signed in."""
-    with app.app_context():
-        coach_id = make_coach().id
-    browser.login("coach@example.com", PASSWORD)
-    return coach_id
-
-
-@pytest.fixture
 def sofia_id(app, coach_id) -> int:
     """The coach's client Sofia Marin, mother of Lena and Mateo."""
     with app.app_context():

@@ -64,11 +64,7 @@ def test_a_crash_shows_a_calm_500_page_and_keeps_nothing_half_saved(database_url
 
 
 @pytest.fixture
-def signed_in_coach(app, browser):
-    with app.app_context():
-        coach = make_coach()
-        coach_id = coach.id
-    browser.login("coach@example.com", PASSWORD)
+def signed_in_coach(coach_id):
     return coach_id
 
 

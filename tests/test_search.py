@@ -12,7 +12,6 @@ from coachapp.coaching.models import CoachingSession, Topic
 from coachapp.coaching.search import INDEX_TABLE, search_sessions, search_words
 from coachapp.extensions import db
 from tests.factories import (
-    PASSWORD,
     form_fields,
     make_client,
     make_coach,
@@ -27,15 +26,6 @@ MORNING = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 def page_of(response) -> str:
     assert response.status_code == 200
     return response.get_data(as_text=True)
-
-
-@pytest.fixture
-def coach_id(app, browser) -> int:
-    """A coach, signed in."""
-    with app.app_context():
-        coach_id = make_coach().id
-    browser.login("coach@example.com", PASSWORD)
-    return coach_id
 
 
 @pytest.fixture
