@@ -36,6 +36,10 @@ class DefaultConfig:
     NOTE_MAX_CHARS = 200_000
     PROXY_COUNT = 0
     DEFAULT_TIMEZONE = "Europe/London"
+    # A letter's PDF renders in a child process stopped past these limits (a two-page
+    # letter takes well under a second and 100 MB).
+    PDF_RENDER_TIMEOUT_SECONDS = 20
+    PDF_RENDER_MEMORY_LIMIT_MB = 768
 
 
 # Secret keys copied from examples; production refuses them.

@@ -1,4 +1,4 @@
-"""A demo practice: a coach, five parents, their children and a few months of sessions."""
+"""A demo practice: a coach, five parents, their children, a few months of sessions, letters."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -13,6 +13,14 @@ from coachapp.clients.services import ClientData, archive_client, create_client
 from coachapp.coaching.models import ActionItem, CoachingSession, SessionFormat
 from coachapp.coaching.services import coach_topics
 from coachapp.extensions import db
+from coachapp.letters.models import Letter, LetterStatus
+from coachapp.letters.services import (
+    approve_letter,
+    coach_templates,
+    draft_letter,
+    ensure_starter_templates,
+    save_letter,
+)
 from coachapp.timeutil import utcnow
 
 DEMO_COACH_EMAIL = "coach@example.com"
@@ -283,6 +291,43 @@ DEMO_CLIENTS = (
 )
 
 
+@dataclass(frozen=True)
+class DemoLetter:
+    """A letter in the demo, written from a starter template after one of the sessions."""
+
+    client_email: str
+    starter_key: str
+    session_index: int  # among the client's past sessions, oldest first
+    status: LetterStatus
+    # (prompt left by the template, what the coach wrote instead)
+    filled_in: tuple[tuple[str, str], ...] = ()
+
+
+DEMO_LETTERS = (
+    DemoLetter(
+        "sofia.marin@example.com", "first-session", 0, LetterStatus.SENT,
+        ((
+            "[[a few words of your own about what struck you in this first conversation]]",
+            "What struck me most was how your face lit up when you spoke about your work, and "
+            "how quickly you apologised for it. You never need to apologise for loving what you "
+            "do. Lena will grow up with a mother who knows what makes her come alive.",
+        ),),
+    ),
+    DemoLetter("sofia.marin@example.com", "next-steps", 2, LetterStatus.APPROVED),
+    DemoLetter(
+        "daniel.okafor@example.com", "parent-your-child-needs", 2, LetterStatus.DRAFT,
+        ((
+            "[[a few lines from your own experience, as a parent or as a coach]]",
+            "I have sat with many fathers who believed the years they missed had closed a door "
+            "for good. Again and again I have watched those doors open a little, not through "
+            "one big gesture, but through a hundred small, reliable ones.",
+        ),),
+    ),
+    # Left with its prompt, so the demo shows what still needs filling in before approval.
+    DemoLetter("helen.brooks@example.com", "first-session", 0, LetterStatus.DRAFT),
+)
+
+
 def seed_demo_practice() -> list[DemoLogin]:
     """Create the demo practice if it is not there yet; return the sign-ins to print."""
     coach = get_user_by_email(DEMO_COACH_EMAIL)
@@ -300,7 +345,43 @@ def seed_demo_practice() -> list[DemoLogin]:
     for demo_client in DEMO_CLIENTS:
         _ensure_demo_client(coach, demo_client)
     db.session.flush()
+    _ensure_demo_letters(coach)
     return [DemoLogin("coach", DEMO_COACH_EMAIL, DEMO_COACH_PASSWORD)]
+
+
+def _ensure_demo_letters(coach: User) -> None:
+    """The starter templates, and a few letters in each state (once)."""
+    ensure_starter_templates(coach)
+    if db.session.scalar(select(Letter.id).where(Letter.coach_id == coach.id).limit(1)):
+        return
+    templates = {template.starter_key: template for template in coach_templates(coach)}
+    for demo in DEMO_LETTERS:
+        client = db.session.scalars(
+            select(Client).where(Client.coach_id == coach.id, Client.email == demo.client_email)
+        ).first()
+        past = [s for s in client.coaching_sessions if s.starts_at <= utcnow()] if client else []
+        if len(past) > demo.session_index:
+            _add_demo_letter(coach, client, past[demo.session_index], templates, demo)
+    db.session.flush()
+
+
+def _add_demo_letter(
+    coach: User, client: Client, coaching_session: CoachingSession, templates: dict,
+    demo: DemoLetter,
+) -> None:
+    letter = draft_letter(coach, client, coaching_session, templates.get(demo.starter_key))
+    body = letter.body
+    for prompt, words in demo.filled_in:
+        body = body.replace(prompt, words)
+    save_letter(letter, subject=letter.subject, body=body, based_on=letter.version, author=coach)
+    if demo.status is LetterStatus.DRAFT:
+        return
+    approve_letter(letter, coach, letter.version)
+    if demo.status is LetterStatus.SENT:
+        letter.approved_at = coaching_session.starts_at + timedelta(days=1)
+        letter.status = LetterStatus.SENT
+        letter.sent_at = letter.approved_at + timedelta(hours=2)
+        letter.sent_to = client.email
 
 
 def _ensure_demo_client(coach: User, demo_client: DemoClient) -> None:

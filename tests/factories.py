@@ -171,3 +171,61 @@ def form_fields(page: str, form_class: str = "session-form") -> dict:
     reader = _FormReader(form_class)
     reader.feed(page)
     return reader.fields
+
+
+LETTER_BODY = """My dear Sofia,
+
+Thank you for Tuesday. You spoke about the nursery, and about the guilt that comes with
+every drop-off. Many parents feel exactly this, and it says how much you care.
+
+When my own daughter started nursery, I cried in the car for a week. She did not.
+
+**You are your child's perfect parent because you are theirs.**
+
+Two small things for this week:
+
+- Take ten minutes for yourself after the drop-off, before you open your e-mail.
+- Write down one moment each day when Lena laughed.
+
+With warmth,
+
+Maya"""
+
+
+def long_letter_body(paragraphs: int = 12) -> str:
+    """A letter long enough to run onto a second page."""
+    paragraph = (
+        "Some weeks are heavier than others, and this was one of them. What you told me "
+        "about the evenings, the tiredness and the small arguments at bedtime is something "
+        "I hear from many parents, and none of it means you are failing your children."
+    )
+    middle = "\n\n".join(f"{paragraph} ({number})" for number in range(1, paragraphs + 1))
+    return f"Dear Sofia,\n\n{middle}\n\nThe last paragraph ends the letter.\n\nWith warmth,\n\nMaya"
+
+
+def make_letter(client: Client, body: str = LETTER_BODY, **kwargs):
+    """A letter from the client's coach to the client (a draft unless told otherwise)."""
+    from coachapp.letters.models import Letter
+
+    letter = Letter(
+        coach_id=client.coach_id,
+        client_id=client.id,
+        subject=kwargs.pop("subject", "After our first session"),
+        body=body,
+        **kwargs,
+    )
+    db.session.add(letter)
+    db.session.commit()
+    return letter
+
+
+def make_letterhead(coach: User, **kwargs):
+    """A saved letterhead for the coach, from their account plus the given fields."""
+    from coachapp.letters.letterhead import get_letterhead
+
+    letterhead = get_letterhead(coach)
+    for name, value in kwargs.items():
+        setattr(letterhead, name, value)
+    db.session.add(letterhead)
+    db.session.commit()
+    return letterhead

@@ -1,0 +1,71 @@
+"""Forms for letter templates, starting a letter, the letter editor and approval."""
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.widgets import HiddenInput
+
+from coachapp.letters.merge import OUTPUT_MAX_CHARS, MergeError, check_template
+from coachapp.letters.services import SUBJECT_MAX_CHARS
+
+# About 15,000 words: far beyond a two-page letter, and as long as a template may fill in.
+LETTER_MAX_CHARS = OUTPUT_MAX_CHARS
+
+
+def valid_template(_form, field) -> None:
+    """Refuse a subject or body a letter template may not contain, saying why and where."""
+    try:
+        check_template(field.data or "")
+    except MergeError as error:
+        raise ValidationError(str(error)) from None
+
+
+class LetterTemplateForm(FlaskForm):
+    """A coach's letter template: Markdown with merge fields."""
+
+    name = StringField("Name", validators=[DataRequired("Name the template."), Length(max=120)])
+    subject = StringField(
+        "Subject", validators=[Length(max=SUBJECT_MAX_CHARS), valid_template]
+    )
+    body = TextAreaField(
+        "Letter",
+        validators=[DataRequired("Write the letter the template starts with."), valid_template],
+        render_kw={"rows": 24, "spellcheck": "true"},
+    )
+    save = SubmitField("Save template")
+    try_example = SubmitField("Try it with the example client")
+
+
+class NewLetterForm(FlaskForm):
+    """What a new letter starts from: a template or a blank page, and the session it follows."""
+
+    coaching_session_id = SelectField("The session it follows", coerce=int)
+    template = RadioField(
+        "Start from", validators=[DataRequired("Choose a template or a blank letter.")]
+    )
+    start = SubmitField("Start writing")
+
+
+class LetterForm(FlaskForm):
+    """The letter editor; ``version`` is the version of the letter the editor was opened on."""
+
+    subject = StringField("Subject", validators=[Length(max=SUBJECT_MAX_CHARS)])
+    body = TextAreaField(
+        "Letter",
+        validators=[Length(max=LETTER_MAX_CHARS)],
+        render_kw={"rows": 26, "spellcheck": "true"},
+    )
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    save = SubmitField("Save")
+    save_and_close = SubmitField("Save and close")
+    preview = SubmitField("Preview")
+
+
+class ApproveForm(FlaskForm):
+    """Approve the letter as it was shown (``version``)."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
