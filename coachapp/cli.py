@@ -1,4 +1,4 @@
-"""coachapp's flask commands: init-db, create-coach and demo."""
+"""coachapp's flask commands: init-db, create-coach, demo and outbox."""
 
 import click
 from flask import current_app
@@ -7,6 +7,7 @@ from flask_migrate import upgrade
 
 from coachapp.auth.services import AccountError, check_new_password, create_coach
 from coachapp.extensions import db
+from coachapp.outbox.cli import outbox_cli
 from coachapp.paths import MIGRATIONS_FOLDER
 
 
@@ -81,4 +82,4 @@ def demo_command() -> None:
         click.echo(f"Sign in at http://{current_app.config['SERVER_NAME']}/login")
 
 
-commands = [init_db_command, create_coach_command, demo_command]
+commands = [init_db_command, create_coach_command, demo_command, outbox_cli]

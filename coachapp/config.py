@@ -40,6 +40,24 @@ class DefaultConfig:
     # letter takes well under a second and 100 MB).
     PDF_RENDER_TIMEOUT_SECONDS = 20
     PDF_RENDER_MEMORY_LIMIT_MB = 768
+    # Links in e-mails start with this address, never with the request's Host header.
+    CANONICAL_URL = "http://127.0.0.1:5000"
+    # Outgoing mail. Without MAIL_SERVER, messages are saved under instance/mail/.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 587
+    MAIL_USE_SSL = False  # SMTP over TLS from the start (usually port 465)
+    MAIL_USE_STARTTLS = True  # upgrade a plain connection (usually port 587)
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_SENDER = "coachapp <coachapp@localhost>"
+    MAIL_TIMEOUT_SECONDS = 15
+    # The outbox worker: retries wait OUTBOX_RETRY_SECONDS, doubling each time.
+    OUTBOX_MAX_ATTEMPTS = 6
+    OUTBOX_RETRY_SECONDS = 60
+    OUTBOX_LOOP_SECONDS = 10
+    # How long invitation and password-reset links stay valid.
+    INVITE_TTL_DAYS = 7
+    RESET_TTL_MINUTES = 60
 
 
 # Secret keys copied from examples; production refuses them.

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from coachapp.auth.models import User
+from coachapp.auth.models import Role, User
 from coachapp.auth.services import create_coach, get_user_by_email, set_password
 from coachapp.clients.models import Client
 from coachapp.clients.services import ClientData, archive_client, create_client
@@ -25,6 +25,9 @@ from coachapp.timeutil import utcnow
 
 DEMO_COACH_EMAIL = "coach@example.com"
 DEMO_COACH_PASSWORD = "demo-coach-password"  # noqa: S105  (printed for demo users)
+# The first demo client also gets a portal sign-in, to see coachapp as a parent does.
+DEMO_CLIENT_EMAIL = "sofia.marin@example.com"
+DEMO_CLIENT_PASSWORD = "demo-client-password"  # noqa: S105  (printed for demo users)
 DEMO_TIMEZONE = "Europe/London"
 
 COACH_BIO = (
@@ -346,7 +349,49 @@ def seed_demo_practice() -> list[DemoLogin]:
         _ensure_demo_client(coach, demo_client)
     db.session.flush()
     _ensure_demo_letters(coach)
-    return [DemoLogin("coach", DEMO_COACH_EMAIL, DEMO_COACH_PASSWORD)]
+    logins = [DemoLogin("coach", DEMO_COACH_EMAIL, DEMO_COACH_PASSWORD)]
+    if _ensure_demo_client_login(coach):
+        logins.append(DemoLogin("client", DEMO_CLIENT_EMAIL, DEMO_CLIENT_PASSWORD))
+    return logins
+
+
+def _ensure_demo_client_login(coach: User) -> bool:
+    """Sofia's portal sign-in, its password reset, and a sent letter in her portal."""
+    client = db.session.scalars(
+        select(Client).where(Client.coach_id == coach.id, Client.email == DEMO_CLIENT_EMAIL)
+    ).first()
+    user = get_user_by_email(DEMO_CLIENT_EMAIL)
+    if client is None or (user is not None and not user.is_client):
+        return False  # an account of another kind already uses the address: leave it be
+    if user is None:
+        user = User(
+            email=DEMO_CLIENT_EMAIL,
+            name=client.full_name,
+            role=Role.CLIENT,
+            practice_id=coach.practice_id,
+            timezone=DEMO_TIMEZONE,
+        )
+        db.session.add(user)
+    set_password(user, DEMO_CLIENT_PASSWORD)  # so the printed password always works
+    db.session.flush()
+    client.user_id = user.id
+    _ensure_sent_letter(client)
+    db.session.flush()
+    return True
+
+
+def _ensure_sent_letter(client: Client) -> None:
+    """If none of the client's letters was sent, mark the first approved one as sent."""
+    letters = db.session.scalars(
+        select(Letter).where(Letter.client_id == client.id).order_by(Letter.id)
+    ).all()
+    if any(letter.status is LetterStatus.SENT for letter in letters):
+        return
+    approved = next((ltr for ltr in letters if ltr.status is LetterStatus.APPROVED), None)
+    if approved is not None:
+        approved.status = LetterStatus.SENT
+        approved.sent_at = (approved.approved_at or utcnow()) + timedelta(hours=2)
+        approved.sent_to = client.email
 
 
 def _ensure_demo_letters(coach: User) -> None:

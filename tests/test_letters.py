@@ -142,7 +142,7 @@ def test_a_new_coach_writes_a_reassurance_letter_after_a_session_and_approves_it
     approve(client, letter_id)
     approved = text(client.get(f"/letters/{letter_id}"))
     assert "Approved by Maya Lindqvist" in approved
-    assert "Sending it to the client comes with letter delivery" in approved
+    assert "It is ready to send" in approved and "Send to client" in approved
     letter = stored_letter(app, letter_id)
     assert letter.status is LetterStatus.APPROVED and letter.approved_at is not None
     assert letter.coaching_session_id == family["session_id"] and letter.version == 3

@@ -1,10 +1,12 @@
-"""Sign-in and profile forms."""
+"""Sign-in, profile and password forms."""
 
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from coachapp.auth.services import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):
@@ -41,4 +43,33 @@ class ProfileForm(FlaskForm):
         "About you",
         validators=[Length(max=4000)],
         render_kw={"rows": 6},
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    """The e-mail address to send a reset link to."""
+
+    email = EmailField(
+        "E-mail",
+        validators=[DataRequired("Enter your e-mail address."), Length(max=254)],
+        render_kw={"autocomplete": "username", "autofocus": True},
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    """A new password, typed twice."""
+
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired("Choose a password."), Length(min=MIN_PASSWORD_LENGTH,
+                    message=f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")],
+        render_kw={"autocomplete": "new-password", "autofocus": True},
+    )
+    confirm = PasswordField(
+        "Type it again",
+        validators=[
+            DataRequired("Type the password again."),
+            EqualTo("password", "The two passwords are not the same."),
+        ],
+        render_kw={"autocomplete": "new-password"},
     )

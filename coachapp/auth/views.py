@@ -1,15 +1,18 @@
-"""Sign in and out, and the signed-in person's own details."""
+"""Sign in and out, invitations and password reset, and the person's own details."""
 
 from zoneinfo import available_timezones
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from coachapp.auth import bp
 from coachapp.auth.access import home_url_for, public_view
-from coachapp.auth.forms import LoginForm, ProfileForm
-from coachapp.auth.services import authenticate, record_sign_in, safe_next_path
+from coachapp.auth.forms import ForgotPasswordForm, LoginForm, ProfileForm, SetPasswordForm
+from coachapp.auth.models import TokenPurpose
+from coachapp.auth.services import AccountError, authenticate, record_sign_in, safe_next_path
+from coachapp.auth.tokens import LinkInvalid, check_token, redeem_token, request_password_reset
 from coachapp.extensions import db
+from coachapp.outbox.services import send_soon
 
 WRONG_CREDENTIALS = "That e-mail address and password do not match an account."
 
@@ -69,3 +72,80 @@ def edit_account():
     return render_template(
         "auth/account_form.html", form=form, time_zones=sorted(available_timezones())
     ), 400 if form.errors else 200
+
+
+# Invitations and password reset
+
+RESET_ANSWER = (
+    "If an account exists for that address, we have sent it a link to choose a new "
+    "password. It works once, within the hour."
+)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@public_view
+def forgot_password():
+    """Ask for a reset link; the answer is the same whether or not the account exists."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        message = request_password_reset(form.email.data)
+        db.session.commit()
+        if message is not None:
+            send_soon(message)
+        flash(RESET_ANSWER, "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@public_view
+def accept_invitation(token: str):
+    """A client invited to the portal chooses a password, then is signed in."""
+    return _set_password_page(token, TokenPurpose.INVITE)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@public_view
+def reset_password(token: str):
+    """Choose a new password through a reset link, then be signed in."""
+    return _set_password_page(token, TokenPurpose.RESET)
+
+
+def _set_password_page(token: str, purpose: TokenPurpose):
+    try:
+        row = check_token(token, purpose)
+        form = SetPasswordForm()
+        if form.validate_on_submit():
+            try:
+                user = redeem_token(token, purpose, form.password.data)
+            except AccountError as error:
+                form.password.errors.append(str(error))
+            else:
+                return _sign_in_with_new_password(user)
+    except LinkInvalid as error:
+        db.session.rollback()
+        response = make_response(
+            render_template("auth/link_invalid.html", reason=error.reason, purpose=purpose.value),
+            404 if error.reason == "unknown" else 410,
+        )
+        return _private(response)
+    page = render_template(
+        "auth/set_password.html", form=form, purpose=purpose.value, user=row.user
+    )
+    return _private(make_response(page, 400 if form.errors else 200))
+
+
+def _sign_in_with_new_password(user):
+    session.clear()
+    login_user(user)
+    record_sign_in(user)
+    db.session.commit()
+    flash("Your password is set. Welcome!", "success")
+    return redirect(home_url_for(user))
+
+
+def _private(response):
+    """The link's token is in the URL: never send it on as a Referer, never cache the page."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response

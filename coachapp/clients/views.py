@@ -4,8 +4,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from coachapp.auth.access import coach_required
+from coachapp.auth.services import AccountError
 from coachapp.clients import bp
 from coachapp.clients.forms import ActionForm, ClientForm, client_form
+from coachapp.clients.invitations import invite_client
 from coachapp.clients.services import (
     SORTS,
     STATUSES,
@@ -23,6 +25,8 @@ from coachapp.clients.services import (
 )
 from coachapp.coaching.services import client_timeline, next_follow_up, open_action_items
 from coachapp.extensions import db
+from coachapp.mail import MailError, where_mail_goes
+from coachapp.outbox.services import send_soon
 from coachapp.templating import local_today
 
 
@@ -75,6 +79,26 @@ def detail(client_id: int):
         open_items=open_action_items(client),
         next_follow_up=next_follow_up(client, today),
     )
+
+
+@bp.post("/<int:client_id>/invite")
+@coach_required
+def invite(client_id: int):
+    """Invite the client to the portal: a sign-in of their own and an e-mailed link."""
+    client = get_client_or_404(client_id)
+    if not ActionForm().validate_on_submit():
+        flash("The page was out of date; try again.", "error")
+        return redirect(url_for(".detail", client_id=client.id))
+    try:
+        message = invite_client(client, current_user)
+    except (AccountError, MailError) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".detail", client_id=client_id))
+    db.session.commit()
+    send_soon(message)
+    flash(f"Invitation on its way to {message.recipient}. {where_mail_goes()}", "success")
+    return redirect(url_for(".detail", client_id=client.id))
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])

@@ -69,3 +69,13 @@ class ApproveForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class SendLetterForm(FlaskForm):
+    """The coach's personal message to go with the letter's PDF."""
+
+    personal_message = TextAreaField(
+        "Personal message",
+        validators=[Length(max=5000)],
+        render_kw={"rows": 5},
+    )

@@ -25,9 +25,11 @@ from coachapp.letters.forms import (
     LetterForm,
     LetterTemplateForm,
     NewLetterForm,
+    SendLetterForm,
 )
 from coachapp.letters.merge import MergeError, remaining_markers
 from coachapp.letters.models import Letter, LetterStatus, LetterTemplate
+from coachapp.letters.sending import send_letter
 from coachapp.letters.services import (
     REASON_LABELS,
     STATUS_FILTERS,
@@ -57,6 +59,8 @@ from coachapp.letters.services import (
     template_name_taken,
     templates_letter_count,
 )
+from coachapp.mail import MailError, mail_server_configured, where_mail_goes
+from coachapp.outbox.services import latest_letter_message, send_soon
 from coachapp.templating import format_datetime
 
 CONFLICT_MESSAGE = (
@@ -164,7 +168,34 @@ def detail(letter_id: int):
         markers=letter_markers(letter),
         approve_form=ApproveForm(data={"version": letter.version}),
         approved_by=approved_by,
+        send_form=SendLetterForm(),
+        delivery=latest_letter_message(letter.id),
+        mail_server=mail_server_configured(),
     )
+
+
+@bp.post("/<int:letter_id>/send")
+@coach_required
+def send(letter_id: int):
+    """E-mail an approved letter to the client, with the coach's personal message."""
+    letter = get_letter_or_404(letter_id)
+    form = SendLetterForm()
+    try:
+        if not form.validate_on_submit():
+            raise LetterRefused(
+                "Keep the personal message under 5,000 characters."
+                if form.personal_message.errors
+                else "The page was out of date: read the letter again, then send it."
+            )
+        message = send_letter(letter, current_user, form.personal_message.data or "")
+    except (LetterRefused, MailError) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("letters.detail", letter_id=letter_id))
+    db.session.commit()
+    send_soon(message)
+    flash(f"The letter is on its way to {letter.sent_to}. {where_mail_goes()}", "success")
+    return redirect(url_for("letters.detail", letter_id=letter.id))
 
 
 @bp.route("/<int:letter_id>/edit", methods=["GET", "POST"])
@@ -305,11 +336,7 @@ def approve(letter_id: int):
         flash("The letter was changed at this very moment: read it again, then approve.", "error")
     else:
         db.session.commit()
-        flash(
-            "Approved. Sending it to the client comes with letter delivery; until then it "
-            "stays here, ready.",
-            "success",
-        )
+        flash("Approved. It is ready to send to the client.", "success")
     return redirect(url_for("letters.detail", letter_id=letter.id))
 
 

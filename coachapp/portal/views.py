@@ -1,36 +1,126 @@
-"""The client's home page in the portal."""
+"""The client's portal: their sessions, their letters, and their files."""
 
-from flask import abort, render_template
+import logging
+from io import BytesIO
+
+from flask import redirect, render_template, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from coachapp.auth.access import client_required
-from coachapp.clients.models import Client
-from coachapp.coaching.models import CoachingSession
+from coachapp.documents.pdf import PdfRenderError
 from coachapp.extensions import db
+from coachapp.letters.rendering import letter_pdf
 from coachapp.portal import bp
+from coachapp.portal.services import (
+    ARCHIVE_NAME,
+    coaching_archive,
+    current_client_or_404,
+    get_action_item_or_404,
+    get_past_session_or_404,
+    get_sent_letter_or_404,
+    letter_filename,
+    past_sessions,
+    sent_letters,
+    session_filename,
+    session_pdf,
+)
+from coachapp.richtext import render_markdown
 from coachapp.timeutil import utcnow
+
+logger = logging.getLogger(__name__)
 
 
 @bp.route("/")
 @client_required
 def index():
     """The client's past sessions, with only what the coach wrote for them."""
-    client_record = db.session.execute(
-        select(Client).where(Client.user_id == current_user.id)
-    ).scalar_one_or_none()
-    if client_record is None:
-        abort(404)
-    past_sessions = db.session.scalars(
-        select(CoachingSession)
-        .options(selectinload(CoachingSession.action_items))
-        .where(
-            CoachingSession.client_id == client_record.id,
-            CoachingSession.starts_at <= utcnow(),
-        )
-        .order_by(CoachingSession.starts_at.desc())
-    ).all()
+    client_record = current_client_or_404()
     return render_template(
-        "portal/index.html", client_record=client_record, past_sessions=past_sessions
+        "portal/index.html",
+        client_record=client_record,
+        past_sessions=past_sessions(client_record),
+        letters=sent_letters(client_record),
     )
+
+
+@bp.post("/action-items/<int:action_item_id>/toggle")
+@client_required
+def toggle_item(action_item_id: int):
+    """Tick one of the client's own next steps done, or open it again."""
+    item = get_action_item_or_404(current_client_or_404(), action_item_id)
+    item.done_at = None if item.done_at else utcnow()
+    db.session.commit()
+    return redirect(url_for("portal.index", _anchor=f"session-{item.coaching_session_id}"))
+
+
+@bp.route("/sessions/<int:coaching_session_id>.pdf")
+@client_required
+def session_download(coaching_session_id: int):
+    """A session's shared notes as a PDF: date, summary and next steps."""
+    coaching_session = get_past_session_or_404(current_client_or_404(), coaching_session_id)
+    try:
+        document = session_pdf(coaching_session)
+    except PdfRenderError as error:
+        return _pdf_error(error)
+    logger.info("Client user %s downloaded session %s", current_user.id, coaching_session.id)
+    return _download(document, "application/pdf", session_filename(coaching_session))
+
+
+@bp.route("/letters")
+@client_required
+def letters():
+    """The letters the coach has sent to the client."""
+    client_record = current_client_or_404()
+    return render_template(
+        "portal/letters.html", client_record=client_record, letters=sent_letters(client_record)
+    )
+
+
+@bp.route("/letters/<int:letter_id>")
+@client_required
+def letter(letter_id: int):
+    """One sent letter, to read in the browser."""
+    sent = get_sent_letter_or_404(current_client_or_404(), letter_id)
+    return render_template("portal/letter.html", letter=sent, body=render_markdown(sent.body))
+
+
+@bp.route("/letters/<int:letter_id>.pdf")
+@client_required
+def letter_download(letter_id: int):
+    """One sent letter as the PDF the coach sent."""
+    sent = get_sent_letter_or_404(current_client_or_404(), letter_id)
+    try:
+        document = letter_pdf(sent)
+    except PdfRenderError as error:
+        return _pdf_error(error)
+    db.session.commit()  # keeps a newly rendered PDF in the shared cache
+    logger.info("Client user %s downloaded letter %s", current_user.id, sent.id)
+    return _download(document, "application/pdf", letter_filename(sent))
+
+
+@bp.route("/download")
+@client_required
+def download_everything():
+    """Every letter and every session as PDFs in one zip, with an index."""
+    client_record = current_client_or_404()
+    try:
+        archive = coaching_archive(client_record)
+    except PdfRenderError as error:
+        return _pdf_error(error)
+    db.session.commit()  # keeps newly rendered letter PDFs in the shared cache
+    logger.info("Client user %s downloaded the archive", current_user.id)
+    return _download(archive, "application/zip", ARCHIVE_NAME)
+
+
+def _download(document: bytes, mimetype: str, filename: str):
+    """A private file as an attachment that no browser or proxy keeps."""
+    response = send_file(
+        BytesIO(document), mimetype=mimetype, as_attachment=True, download_name=filename
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _pdf_error(error: PdfRenderError):
+    db.session.rollback()
+    return render_template("portal/pdf_error.html", message=str(error)), 503

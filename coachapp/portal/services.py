@@ -1,0 +1,183 @@
+"""What a client may see of their coaching, scoped to the signed-in client, and its PDFs.
+
+Every query here starts from the signed-in person's own Client record, so another
+client's session, action item or letter is simply not found (a 404, never a 403).
+"""
+
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import abort, render_template
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from coachapp.clients.models import Client
+from coachapp.coaching.models import ActionItem, CoachingSession
+from coachapp.documents.pdf import file_url, render_pdf
+from coachapp.extensions import db
+from coachapp.letters.letterhead import coach_and_letterhead, css_page_size, image_file, safe_accent
+from coachapp.letters.models import Letter, LetterStatus
+from coachapp.letters.rendering import PRINT_STYLESHEETS, allowed_roots, letter_pdf
+from coachapp.paths import STATIC_FOLDER
+from coachapp.richtext import render_markdown
+from coachapp.templating import user_zone
+from coachapp.timeutil import utcnow
+
+ARCHIVE_NAME = "my-coaching.zip"
+
+
+def current_client_or_404() -> Client:
+    """The Client record of the signed-in client; a client sign-in without one sees nothing."""
+    client_record = db.session.execute(
+        select(Client).where(Client.user_id == current_user.id)
+    ).scalar_one_or_none()
+    if client_record is None:
+        abort(404)
+    return client_record
+
+
+def _shared_sessions_query(client_record: Client):
+    # Only sessions that have happened: an upcoming one has nothing written for the client.
+    return (
+        select(CoachingSession)
+        .options(selectinload(CoachingSession.action_items))
+        .where(CoachingSession.client_id == client_record.id, CoachingSession.starts_at <= utcnow())
+    )
+
+
+def past_sessions(client_record: Client) -> list[CoachingSession]:
+    """The client's sessions that have taken place, newest first."""
+    query = _shared_sessions_query(client_record).order_by(CoachingSession.starts_at.desc())
+    return list(db.session.scalars(query))
+
+
+def get_past_session_or_404(client_record: Client, coaching_session_id: int) -> CoachingSession:
+    """One of the client's own past sessions; any other id is a 404."""
+    query = _shared_sessions_query(client_record).where(
+        CoachingSession.id == coaching_session_id
+    )
+    return db.first_or_404(query)
+
+
+def get_action_item_or_404(client_record: Client, action_item_id: int) -> ActionItem:
+    """An action item of one of the client's own past sessions; any other id is a 404."""
+    query = (
+        select(ActionItem)
+        .join(ActionItem.coaching_session)
+        .where(
+            ActionItem.id == action_item_id,
+            CoachingSession.client_id == client_record.id,
+            CoachingSession.starts_at <= utcnow(),
+        )
+    )
+    return db.first_or_404(query)
+
+
+def _sent_letters_query(client_record: Client):
+    # Drafts and approved letters are the coach's work in progress: never the client's.
+    return select(Letter).where(
+        Letter.client_id == client_record.id, Letter.status == LetterStatus.SENT
+    )
+
+
+def sent_letters(client_record: Client) -> list[Letter]:
+    """The letters sent to the client, newest first."""
+    query = _sent_letters_query(client_record).order_by(Letter.sent_at.desc(), Letter.id.desc())
+    return list(db.session.scalars(query))
+
+
+def get_sent_letter_or_404(client_record: Client, letter_id: int) -> Letter:
+    """A letter that was sent to this client; drafts, approved letters and others' are a 404."""
+    return db.first_or_404(_sent_letters_query(client_record).where(Letter.id == letter_id))
+
+
+def local_day(moment: datetime) -> str:
+    """The ISO date of a stored moment in the signed-in client's time zone."""
+    return moment.astimezone(user_zone()).date().isoformat()
+
+
+def session_filename(coaching_session: CoachingSession) -> str:
+    """A session PDF's file name: its date, never the client's name."""
+    return f"session-{local_day(coaching_session.starts_at)}.pdf"
+
+
+def letter_filename(letter: Letter) -> str:
+    """A letter PDF's file name: its number, never the client's name."""
+    return f"letter-{letter.id}.pdf"
+
+
+@dataclass(frozen=True)
+class SharedActionItem:
+    """What the session PDF shows of an action item."""
+
+    text: str
+    due_on: date | None
+    done: bool
+
+
+def session_html(coaching_session: CoachingSession) -> str:
+    """The session's shared notes as a printable page: date, summary, action items.
+
+    The private notes are not passed to the template at all, so no template change
+    can print them.
+    """
+    _coach, letterhead = coach_and_letterhead(coaching_session.coach_id)
+    logo = image_file(letterhead.logo_path)
+    zone = user_zone()
+    return render_template(
+        "pdf/session.html",
+        letterhead=letterhead,
+        accent=safe_accent(letterhead.accent_colour),
+        page_size=css_page_size(letterhead.paper_size),
+        logo_url=file_url(logo) if logo else None,
+        date=coaching_session.starts_at.astimezone(zone).strftime("%-d %B %Y"),
+        summary=render_markdown(coaching_session.summary),
+        action_items=[
+            SharedActionItem(item.text, item.due_on, item.done_at is not None)
+            for item in coaching_session.action_items
+        ],
+    )
+
+
+def session_pdf(coaching_session: CoachingSession) -> bytes:
+    """The session's shared notes as a PDF (raises PdfRenderError when it cannot be made)."""
+    return render_pdf(
+        session_html(coaching_session),
+        base_url=STATIC_FOLDER.as_uri() + "/",
+        allowed_roots=allowed_roots(),
+        stylesheets=PRINT_STYLESHEETS,
+    )
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``name`` with -2, -3, … before its extension when already taken."""
+    stem, _, extension = name.rpartition(".")
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate, number = f"{stem}-{number}.{extension}", number + 1
+    taken.add(candidate)
+    return candidate
+
+
+def coaching_archive(client_record: Client) -> bytes:
+    """Every sent letter and every past session as PDFs in one zip, with an index.html."""
+    taken: set[str] = set()
+    letters = [(f"letters/{_unique(letter_filename(letter), taken)}", letter)
+               for letter in sent_letters(client_record)]
+    sessions = [(f"sessions/{_unique(session_filename(s), taken)}", s)
+                for s in past_sessions(client_record)]
+    index = render_template(
+        "portal/archive_index.html", client_record=client_record,
+        letters=letters, sessions=sessions, made_at=utcnow(),
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("index.html", index)
+        for name, letter in letters:
+            archive.writestr(name, letter_pdf(letter))
+        for name, coaching_session in sessions:
+            archive.writestr(name, session_pdf(coaching_session))
+    return buffer.getvalue()

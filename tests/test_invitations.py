@@ -1,0 +1,240 @@
+"""Inviting a client to the portal, and resetting a forgotten password, by e-mailed link."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from coachapp.auth.models import AccessToken, Role, User
+from coachapp.clients.models import Client
+from coachapp.extensions import db
+from coachapp.outbox.models import OutboxMessage
+from coachapp.timeutil import utcnow
+from tests.conftest import Browser
+from tests.factories import PASSWORD, make_client
+from tests.smtp import SmtpServer
+
+CANONICAL = "https://coach.example"
+NEW_PASSWORD = "a-brand-new-long-password"
+
+
+@pytest.fixture
+def smtp(app):
+    server = SmtpServer()
+    server.start()
+    app.config.update(server.settings(), CANONICAL_URL=CANONICAL)
+    yield server
+    server.stop()
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def link_in(message, path: str) -> str:
+    """The link's path, checking the plain and HTML parts both carry the canonical link."""
+    plain = message.get_body(("plain",)).get_content()
+    match = re.search(re.escape(CANONICAL) + rf"({path}/[\w-]+)", plain)
+    assert match, plain
+    assert CANONICAL + match.group(1) in message.get_body(("html",)).get_content()
+    return match.group(1)
+
+
+def closed(response):
+    """Close the response, as a server does, so the after-response delivery runs."""
+    response.close()
+    return response
+
+
+def add_client(app, coach_id: int, **kwargs) -> int:
+    with app.app_context():
+        return make_client(db.session.get(User, coach_id), **kwargs).id
+
+
+def invite(client, client_id: int, host: str = "localhost"):
+    """Press "Invite to the portal", perhaps on a request that names another Host."""
+    if host != "localhost":  # the test client sends cookies by host: share the sign-in
+        cookie = client.get_cookie("coachapp_session")
+        client.set_cookie("coachapp_session", cookie.value, domain=host)
+    return closed(client.post(f"/clients/{client_id}/invite", headers={"Host": host}))
+
+
+def set_password(client, link: str, password: str = NEW_PASSWORD, confirm: str | None = None):
+    data = {"password": password, "confirm": confirm or password}
+    return client.post(link, data=data)
+
+
+# Invitations
+
+
+def test_an_invited_client_sets_a_password_and_lands_in_the_portal(
+    app, client, coach_id, smtp, browser
+):
+    client_id = add_client(app, coach_id)
+    assert "Invite to the portal" in text(client.get(f"/clients/{client_id}"))
+
+    response = invite(client, client_id, host="attacker.example")
+
+    assert response.status_code == 302
+    [(recipients, message)] = smtp.received
+    assert recipients == ["sofia@example.com"]
+    assert "invites you to your coaching portal" in message["Subject"]
+    link = link_in(message, "/invitation")
+    assert "attacker.example" not in message.as_string()
+    assert "Invited; no password chosen yet." in text(client.get(f"/clients/{client_id}"))
+
+    browser.logout()
+    form = client.get(link)
+    assert form.status_code == 200 and "Welcome, Sofia Marin" in text(form)
+    assert form.headers["Referrer-Policy"] == "no-referrer"
+    response = set_password(client, link)
+    assert response.status_code == 302 and response.headers["Location"] == "/portal/"
+    assert client.get("/portal/").status_code == 200
+
+    with app.app_context():
+        sofia = db.session.get(Client, client_id)
+        coach = db.session.get(User, coach_id)
+        assert sofia.user.role is Role.CLIENT and sofia.user.email == "sofia@example.com"
+        assert sofia.user.practice_id == coach.practice_id
+    browser.logout()
+    assert browser.login("sofia@example.com", NEW_PASSWORD).headers["Location"] == "/portal/"
+
+
+def test_an_invitation_link_works_once(app, client, coach_id, smtp, browser):
+    client_id = add_client(app, coach_id)
+    invite(client, client_id)
+    link = link_in(smtp.messages[0], "/invitation")
+    browser.logout()
+    set_password(client, link)
+    browser.logout()
+
+    again = client.get(link)
+    assert again.status_code == 410
+    assert "This link has already been used" in text(again)
+    assert set_password(client, link, "another-long-password").status_code == 410
+    assert browser.login("sofia@example.com", "another-long-password").status_code == 400
+
+
+def test_an_expired_invitation_gets_a_clear_page(app, client, coach_id, smtp, browser):
+    client_id = add_client(app, coach_id)
+    invite(client, client_id)
+    link = link_in(smtp.messages[0], "/invitation")
+    with app.app_context():
+        db.session.execute(update(AccessToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    browser.logout()
+    page = client.get(link)
+    assert page.status_code == 410 and "This link has expired" in text(page)
+    assert "Ask your coach to send you a new invitation" in text(page)
+
+
+def test_an_unknown_link_is_not_found(client):
+    page = client.get("/invitation/not-a-real-token")
+    assert page.status_code == 404 and "This link does not work" in text(page)
+
+
+def test_the_password_must_be_long_enough_and_typed_twice_alike(
+    app, client, coach_id, smtp, browser
+):
+    client_id = add_client(app, coach_id)
+    invite(client, client_id)
+    link = link_in(smtp.messages[0], "/invitation")
+    browser.logout()
+    short = set_password(client, link, "too-short")
+    assert short.status_code == 400 and "at least 12 characters" in text(short)
+    different = set_password(client, link, NEW_PASSWORD, "not-the-same-password")
+    assert different.status_code == 400 and "not the same" in text(different)
+    assert set_password(client, link).status_code == 302  # the link still works
+
+
+def test_a_client_without_an_email_address_cannot_be_invited(app, client, coach_id):
+    client_id = add_client(app, coach_id, email="")
+    page = text(client.get(f"/clients/{client_id}"))
+    assert "Add an e-mail address to invite them." in page
+    response = client.post(f"/clients/{client_id}/invite", follow_redirects=True)
+    assert "has no e-mail address yet" in text(response)
+    with app.app_context():
+        assert db.session.scalars(select(OutboxMessage)).all() == []
+
+
+def test_the_link_is_kept_only_as_a_hash_and_leaves_the_outbox_once_sent(
+    app, client, coach_id, smtp
+):
+    client_id = add_client(app, coach_id)
+    invite(client, client_id)
+    token = link_in(smtp.messages[0], "/invitation").rsplit("/", 1)[1]
+    with app.app_context():
+        [row] = db.session.scalars(select(AccessToken)).all()
+        [message] = db.session.scalars(select(OutboxMessage)).all()
+        assert row.token_hash != token and len(row.token_hash) == 64
+        assert token not in message.text and token not in message.html
+
+
+def test_another_coachs_client_cannot_be_invited(app, client, coach_id, browser):
+    from tests.factories import make_coach
+
+    client_id = add_client(app, coach_id)
+    browser.logout()
+    with app.app_context():
+        make_coach("other@example.com", "Other Coach")
+    browser.login("other@example.com", PASSWORD)
+    assert client.post(f"/clients/{client_id}/invite").status_code == 404
+
+
+# Password reset
+
+
+def test_a_coach_resets_a_forgotten_password_by_email(app, client, coach_id, smtp, browser):
+    elsewhere = Browser(app.test_client())
+    elsewhere.login("coach@example.com", PASSWORD)
+    browser.logout()
+    assert "Forgot your password?" in text(client.get("/login"))
+
+    response = closed(
+        client.post(
+            "/forgot-password",
+            data={"email": "Coach@Example.com"},
+            headers={"Host": "attacker.example"},
+            follow_redirects=True,
+        )
+    )
+
+    assert "If an account exists for that address" in text(response)
+    [message] = smtp.messages
+    link = link_in(message, "/reset-password")
+    assert "attacker.example" not in message.as_string()
+    assert "Choose a new password" in text(client.get(link))
+    response = set_password(client, link)
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
+    assert client.get("/clients/").status_code == 200
+    # Every other browser is signed out; the old password no longer works.
+    assert elsewhere.client.get("/clients/").status_code == 302
+    browser.logout()
+    assert browser.login("coach@example.com", PASSWORD).status_code == 400
+    assert browser.login("coach@example.com", NEW_PASSWORD).status_code == 302
+    browser.logout()
+    assert client.get(link).status_code == 410
+
+
+def test_forgot_password_answers_the_same_for_an_unknown_address(app, client, smtp):
+    response = closed(
+        client.post("/forgot-password", data={"email": "nobody@example.com"}, follow_redirects=True)
+    )
+    assert "If an account exists for that address" in text(response)
+    assert smtp.received == []
+
+
+def test_a_reset_link_expires_after_an_hour(app, client, coach_id, smtp, browser):
+    browser.logout()
+    closed(client.post("/forgot-password", data={"email": "coach@example.com"}))
+    link = link_in(smtp.messages[0], "/reset-password")
+    with app.app_context():
+        row = db.session.scalars(select(AccessToken)).one()
+        lifetime = row.expires_at - row.created_at
+        assert timedelta(minutes=59) < lifetime <= timedelta(minutes=60)
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    page = client.get(link)
+    assert page.status_code == 410 and "This link has expired" in text(page)
+    assert "Ask for a new link" in text(page)
