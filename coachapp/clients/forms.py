@@ -5,7 +5,6 @@ import re
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
-    EmailField,
     FieldList,
     Form,
     FormField,
@@ -13,23 +12,18 @@ from wtforms import (
     SelectChoice,
     StringField,
     SubmitField,
-    TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from coachapp.clients.models import CONTACT_METHODS, Client
 from coachapp.clients.services import PROFILE_FIELDS, TAG_MAX_LENGTH, ClientData, parse_tags
+from coachapp.formfields import optional_email_field, phone_field, strip
 from coachapp.timeutil import utcnow
 
 MIN_CHILD_ROWS = 3
 MAX_CHILDREN = 20
 MAX_TAGS = 20
-
-
-def strip(value) -> str:
-    """Drop the spaces a paste leaves around a value; a field left out of the post is empty."""
-    return (value or "").strip()
 
 
 def plausible_birth_year(_form, field) -> None:
@@ -84,23 +78,8 @@ class ClientForm(FlaskForm):
     last_name = StringField("Last name", filters=[strip], validators=[Length(max=80)])
     preferred_name = StringField("Preferred name", filters=[strip], validators=[Length(max=80)])
     pronouns = StringField("Pronouns", filters=[strip], validators=[Length(max=40)])
-    email = EmailField(
-        "E-mail",
-        filters=[strip],
-        validators=[
-            Optional(),
-            Length(max=254),
-            Email("Enter an e-mail address such as name@example.com."),
-        ],
-    )
-    phone = TelField(
-        "Phone",
-        filters=[strip],
-        validators=[
-            Length(max=40),
-            Regexp(r"^[0-9+()./\-\s]*$", message="Use digits, spaces and + ( ) - only."),
-        ],
-    )
+    email = optional_email_field()
+    phone = phone_field()
     children = FieldList(FormField(ChildForm), min_entries=MIN_CHILD_ROWS, max_entries=MAX_CHILDREN)
     add_child = SubmitField("Add another child")
     situation = TextAreaField("Situation", filters=[strip], validators=[at_most(20_000)])

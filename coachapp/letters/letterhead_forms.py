@@ -5,16 +5,15 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    EmailField,
     RadioField,
     SelectChoice,
     StringField,
-    TelField,
     TextAreaField,
 )
 from wtforms.fields import ColorField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
+from coachapp.formfields import optional_email_field, phone_field, strip
 from coachapp.letters.letterhead import (
     HEX_COLOUR,
     IMAGE_KINDS,
@@ -34,11 +33,6 @@ TEXT_FIELDS = (
 )
 
 
-def strip(value) -> str:
-    """Drop the spaces a paste leaves around a value; a field left out of the post is empty."""
-    return (value or "").strip()
-
-
 class LetterheadForm(FlaskForm):
     """How the coach's letters look at the top, at the foot and where they sign."""
 
@@ -51,23 +45,8 @@ class LetterheadForm(FlaskForm):
     address = TextAreaField(
         "Address", filters=[strip], validators=[Length(max=500)], render_kw={"rows": 3}
     )
-    email = EmailField(
-        "E-mail",
-        filters=[strip],
-        validators=[
-            Optional(),
-            Length(max=254),
-            Email("Enter an e-mail address such as name@example.com."),
-        ],
-    )
-    phone = TelField(
-        "Phone",
-        filters=[strip],
-        validators=[
-            Length(max=40),
-            Regexp(r"^[0-9+()./\-\s]*$", message="Use digits, spaces and + ( ) - only."),
-        ],
-    )
+    email = optional_email_field()
+    phone = phone_field()
     website = StringField("Website", filters=[strip], validators=[Length(max=200)])
     social_links = TextAreaField(
         "Social links",
