@@ -58,6 +58,11 @@ class DefaultConfig:
     # How long invitation and password-reset links stay valid.
     INVITE_TTL_DAYS = 7
     RESET_TTL_MINUTES = 60
+    # Readers' comments on the blog: more than COMMENT_RATE_LIMIT from one address within
+    # the window are refused (429), and a comment may carry at most COMMENT_MAX_LINKS links.
+    COMMENT_RATE_LIMIT = 5
+    COMMENT_RATE_WINDOW_SECONDS = 600
+    COMMENT_MAX_LINKS = 2
 
 
 # Secret keys copied from examples; production refuses them.

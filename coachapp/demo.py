@@ -1,4 +1,4 @@
-"""A demo practice: a coach, five parents, their children, a few months of sessions, letters."""
+"""A demo practice: a coach, five parents, their children, months of sessions, letters, a blog."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from coachapp.auth.models import Role, User
 from coachapp.auth.services import create_coach, get_user_by_email, set_password
+from coachapp.blog.demo import seed_demo_blog
 from coachapp.clients.models import Client
 from coachapp.clients.services import ClientData, archive_client, create_client
 from coachapp.coaching.models import ActionItem, CoachingSession, SessionFormat
@@ -352,6 +353,7 @@ def seed_demo_practice() -> list[DemoLogin]:
     logins = [DemoLogin("coach", DEMO_COACH_EMAIL, DEMO_COACH_PASSWORD)]
     if _ensure_demo_client_login(coach):
         logins.append(DemoLogin("client", DEMO_CLIENT_EMAIL, DEMO_CLIENT_PASSWORD))
+    seed_demo_blog(coach)
     return logins
 
 

@@ -229,3 +229,23 @@ def make_letterhead(coach: User, **kwargs):
     db.session.add(letterhead)
     db.session.commit()
     return letterhead
+
+
+def make_post(author: User, title: str = "You are not failing", **kwargs):
+    """A post by the author; published a day ago unless told otherwise."""
+    from coachapp.blog.models import Post, PostStatus
+    from coachapp.blog.services import unique_slug
+
+    post = Post(
+        author_id=author.id,
+        title=title,
+        slug=kwargs.pop("slug", None) or unique_slug(Post, title),
+        excerpt=kwargs.pop("excerpt", "A few words for parents who feel they fall short."),
+        body=kwargs.pop("body", "Every parent has days like this.\n\nYou are doing enough."),
+        status=kwargs.pop("status", PostStatus.PUBLISHED),
+        publish_at=kwargs.pop("publish_at", datetime.now(UTC) - timedelta(days=1)),
+        **kwargs,
+    )
+    db.session.add(post)
+    db.session.commit()
+    return post

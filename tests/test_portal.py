@@ -255,6 +255,8 @@ def _coach_urls(app, families) -> list[tuple[str, str]]:
         for rule in app.url_map.iter_rules():
             if rule.endpoint.split(".")[0] in ("static", "public", "auth", "portal"):
                 continue
+            if getattr(app.view_functions[rule.endpoint], "is_public", False):
+                continue  # the public blog is open to everyone
             method = "GET" if "GET" in rule.methods else "POST"
             arguments = {name: values.get(name, 1) for name in rule.arguments}
             urls.append((method, app.url_for(rule.endpoint, **arguments)))

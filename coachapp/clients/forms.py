@@ -5,6 +5,7 @@ import re
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     FieldList,
     Form,
     FormField,
@@ -91,6 +92,12 @@ class ClientForm(FlaskForm):
         default="email",
     )
     notes = TextAreaField("Notes", filters=[strip], validators=[at_most(100_000)])
+    identifying_words = TextAreaField(
+        "Other words that could identify this family",
+        filters=[strip],
+        validators=[Length(max=2000)],
+        render_kw={"rows": 2},
+    )
 
     def validate_tags(self, field) -> None:
         too_long = [name for name in field.data.split(",") if len(name.strip()) > TAG_MAX_LENGTH]
@@ -137,6 +144,7 @@ class ClientForm(FlaskForm):
             goals=self.goals.data,
             preferred_contact=self.preferred_contact.data,
             notes=self.notes.data,
+            identifying_words=self.identifying_words.data,
             children=[
                 (row.form.first_name.data, _year(row.form.birth_year.data))
                 for row in self.children
@@ -175,3 +183,40 @@ def _form_data(client: Client) -> dict:
 
 class ActionForm(FlaskForm):
     """No fields, only the CSRF token: for buttons that archive, restore or delete."""
+
+
+class ConsentForm(FlaskForm):
+    """The coach records consent the client gave by e-mail or in person."""
+
+    method = RadioField(
+        "How did the client agree?",
+        choices=[
+            SelectChoice("email", "By e-mail"),
+            SelectChoice("in_person", "In person or on a call"),
+        ],
+        validators=[DataRequired("Say how the client agreed.")],
+    )
+    note = TextAreaField(
+        "Note",
+        filters=[strip],
+        validators=[DataRequired("Note when and how they agreed."), Length(max=2000)],
+        render_kw={"rows": 2},
+    )
+
+
+class WithdrawConsentForm(FlaskForm):
+    """Withdrawing consent, with an optional note of why or how."""
+
+    note = TextAreaField(
+        "Note", filters=[strip], validators=[Length(max=2000)], render_kw={"rows": 2}
+    )
+
+
+class PortalConsentForm(FlaskForm):
+    """The client agrees, in their own portal, to a letter being shared without names."""
+
+    agree = BooleanField(
+        "I agree that this letter may be published on the blog with my name, my children's "
+        "names and my contact details removed.",
+        validators=[DataRequired("Tick the box to say you agree.")],
+    )

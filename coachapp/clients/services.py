@@ -37,6 +37,7 @@ class ClientData:
     goals: str = ""
     preferred_contact: str = "email"
     notes: str = ""
+    identifying_words: str = ""
     children: list[tuple[str, int | None]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
 
@@ -52,6 +53,7 @@ PROFILE_FIELDS = (
     "goals",
     "preferred_contact",
     "notes",
+    "identifying_words",
 )
 
 

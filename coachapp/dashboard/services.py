@@ -1,4 +1,4 @@
-"""What the dashboard shows: upcoming sessions, due follow-ups, open action items, clients."""
+"""What the dashboard shows: sessions, follow-ups, action items, clients, waiting comments."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -7,6 +7,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload
 
 from coachapp.auth.models import User
+from coachapp.blog.comments import pending_comment_count
 from coachapp.clients.models import Client
 from coachapp.coaching.models import ActionItem, CoachingSession
 from coachapp.extensions import db
@@ -24,6 +25,7 @@ class Dashboard:
     open_action_items: list[ActionItem]
     recent_clients: list[Client]
     client_count: int
+    pending_comment_count: int
 
     @property
     def is_new_practice(self) -> bool:
@@ -64,7 +66,9 @@ def build_dashboard(coach: User, now: datetime, today: date) -> Dashboard:
     client_count = db.session.scalar(
         select(db.func.count(Client.id)).where(Client.coach_id == coach.id)
     )
-    return Dashboard(upcoming, follow_ups, open_items, clients, client_count or 0)
+    return Dashboard(
+        upcoming, follow_ups, open_items, clients, client_count or 0, pending_comment_count(coach)
+    )
 
 
 def _open_action_items(coach: User) -> list[ActionItem]:

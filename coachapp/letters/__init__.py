@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
-from coachapp.letters import letterhead_views, models, views  # noqa: E402,F401  (views join as they are written)
+from coachapp.letters import consent_views, letterhead_views, models, views  # noqa: E402,F401

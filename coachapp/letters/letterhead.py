@@ -189,9 +189,9 @@ def image_file(relative_path: str | None) -> Path | None:
     return path if path.is_relative_to(root) and path.is_file() else None
 
 
-def store_image(coach_id: int, image: PreparedImage) -> str:
-    """Write the image under uploads/letterheads/<coach_id>/ with a random name; its path."""
-    relative = f"letterheads/{coach_id}/{secrets.token_urlsafe(18)}{image.suffix}"
+def store_image(coach_id: int, image: PreparedImage, folder: str = "letterheads") -> str:
+    """Write the image under uploads/<folder>/<coach_id>/ with a random name; its path."""
+    relative = f"{folder}/{coach_id}/{secrets.token_urlsafe(18)}{image.suffix}"
     path = uploads_folder() / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")

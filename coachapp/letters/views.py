@@ -14,6 +14,8 @@ from wtforms import SelectChoice
 
 from coachapp.auth.access import coach_required
 from coachapp.auth.models import User
+from coachapp.clients.consents import sharing_state
+from coachapp.clients.forms import ConsentForm, WithdrawConsentForm
 from coachapp.clients.services import get_client_or_404
 from coachapp.coaching.services import coach_clients_for_choice, get_coaching_session_or_404
 from coachapp.extensions import db
@@ -99,8 +101,8 @@ def new():
     session_id = request.args.get("session_id", type=int)
     if session_id:
         coaching_session = get_coaching_session_or_404(session_id)
-    client_id = coaching_session.client_id if coaching_session else request.args.get(
-        "client_id", type=int
+    client_id = (
+        coaching_session.client_id if coaching_session else request.args.get("client_id", type=int)
     )
     if not client_id:
         clients = coach_clients_for_choice(current_user)
@@ -121,7 +123,10 @@ def new():
             flash("Your draft is ready. Change anything you like: every save is kept.", "success")
             return redirect(url_for("letters.edit", letter_id=letter.id))
     return render_template(
-        "letters/new.html", form=form, client=client, templates=templates,
+        "letters/new.html",
+        form=form,
+        client=client,
+        templates=templates,
         coaching_session=coaching_session,
     ), 400 if form.errors else 200
 
@@ -160,9 +165,13 @@ def _start_letter(form: NewLetterForm, client, coaching_session) -> Letter | Non
 @coach_required
 def detail(letter_id: int):
     """The letter as it reads, its status, and what can be done with it next."""
-    letter = get_letter_or_404(letter_id)
+    return letter_page(get_letter_or_404(letter_id))
+
+
+def letter_page(letter: Letter, consent_form: ConsentForm | None = None, status: int = 200):
+    """The letter's page; a consent form the coach got wrong is shown again as typed."""
     approved_by = db.session.get(User, letter.approved_by_id) if letter.approved_by_id else None
-    return render_template(
+    page = render_template(
         "letters/detail.html",
         letter=letter,
         markers=letter_markers(letter),
@@ -171,7 +180,11 @@ def detail(letter_id: int):
         send_form=SendLetterForm(),
         delivery=latest_letter_message(letter.id),
         mail_server=mail_server_configured(),
+        sharing=sharing_state(letter),
+        consent_form=consent_form or ConsentForm(formdata=None),
+        withdraw_form=WithdrawConsentForm(formdata=None),
     )
+    return page, status
 
 
 @bp.post("/<int:letter_id>/send")

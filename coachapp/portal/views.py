@@ -3,10 +3,18 @@
 import logging
 from io import BytesIO
 
-from flask import redirect, render_template, send_file, url_for
+from flask import flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
 from coachapp.auth.access import client_required
+from coachapp.clients.consents import (
+    ConsentRefused,
+    give_consent,
+    sharing_state,
+    withdraw_consent,
+)
+from coachapp.clients.forms import PortalConsentForm, WithdrawConsentForm
+from coachapp.clients.models import ConsentMethod
 from coachapp.documents.pdf import PdfRenderError
 from coachapp.extensions import db
 from coachapp.letters.rendering import letter_pdf
@@ -79,9 +87,62 @@ def letters():
 @bp.route("/letters/<int:letter_id>")
 @client_required
 def letter(letter_id: int):
-    """One sent letter, to read in the browser."""
+    """One sent letter, to read in the browser, and whether it may be shared."""
     sent = get_sent_letter_or_404(current_client_or_404(), letter_id)
-    return render_template("portal/letter.html", letter=sent, body=render_markdown(sent.body))
+    return _letter_page(sent)
+
+
+def _letter_page(sent, consent_form: PortalConsentForm | None = None, status: int = 200):
+    page = render_template(
+        "portal/letter.html",
+        letter=sent,
+        body=render_markdown(sent.body),
+        sharing=sharing_state(sent),
+        consent_form=consent_form or PortalConsentForm(formdata=None),
+        withdraw_form=WithdrawConsentForm(formdata=None),
+    )
+    return page, status
+
+
+@bp.post("/letters/<int:letter_id>/consent")
+@client_required
+def give_letter_consent(letter_id: int):
+    """The client agrees to the letter being shared on the blog without names."""
+    sent = get_sent_letter_or_404(current_client_or_404(), letter_id)
+    form = PortalConsentForm()
+    if not form.validate_on_submit():
+        return _letter_page(sent, form, 422)
+    try:
+        give_consent(sent, current_user, ConsentMethod.PORTAL)
+    except ConsentRefused as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(
+            "Thank you. Your coach may now share this letter, without names. "
+            "You can change your mind here at any time.",
+            "success",
+        )
+    return redirect(url_for("portal.letter", letter_id=sent.id, _anchor="sharing"))
+
+
+@bp.post("/letters/<int:letter_id>/consent/withdraw")
+@client_required
+def withdraw_letter_consent(letter_id: int):
+    """The client withdraws consent; any post made from the letter goes offline at once."""
+    sent = get_sent_letter_or_404(current_client_or_404(), letter_id)
+    form = WithdrawConsentForm()
+    if form.validate_on_submit():
+        try:
+            withdraw_consent(sent, current_user, form.note.data)
+        except ConsentRefused as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("Consent withdrawn. The letter is no longer shared on the blog.", "success")
+    return redirect(url_for("portal.letter", letter_id=sent.id, _anchor="sharing"))
 
 
 @bp.route("/letters/<int:letter_id>.pdf")

@@ -5,15 +5,18 @@ from sqlalchemy import select
 
 from coachapp.auth.access import public_view
 from coachapp.auth.models import Practice, Role, User
+from coachapp.blog.services import newest_public_posts
 from coachapp.extensions import db
 from coachapp.health import database_status
 from coachapp.public import bp
+
+FRONT_PAGE_POSTS = 3
 
 
 @bp.route("/")
 @public_view
 def home():
-    """The practice's front door: who the coaches are, and a way to sign in."""
+    """The practice's front door: who the coaches are, the newest posts, a way to sign in."""
     practice = db.session.scalars(select(Practice).order_by(Practice.id).limit(1)).first()
     coaches = []
     if practice is not None:
@@ -22,7 +25,12 @@ def home():
             .where(User.practice_id == practice.id, User.role == Role.COACH, User.active)
             .order_by(User.is_owner.desc(), User.name)
         ).all()
-    return render_template("public/home.html", practice=practice, coaches=coaches)
+    return render_template(
+        "public/home.html",
+        practice=practice,
+        coaches=coaches,
+        posts=newest_public_posts(FRONT_PAGE_POSTS),
+    )
 
 
 @bp.route("/healthz")

@@ -1,0 +1,238 @@
+"""What machines read from the public blog: Atom and RSS feeds, sitemap.xml and robots.txt.
+
+Every absolute link starts with CANONICAL_URL, the practice's configured public address:
+a feed reader or search engine must never be sent to whatever Host a request named.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from urllib.parse import urlsplit
+from xml.etree import ElementTree
+
+from feedgen.feed import FeedGenerator
+from flask import Flask, current_app
+from markupsafe import escape
+from sqlalchemy import select
+
+from coachapp.blog.models import Category, Post, PostTag, Series, post_tag_links
+from coachapp.blog.services import (
+    blog_site,
+    canonical_url,
+    is_public,
+    newest_public_posts,
+    rendered_body,
+)
+from coachapp.extensions import db
+
+FEED_SIZE = 20
+FEED_SUBTITLE = "Letters and articles for mothers and fathers."
+SITEMAP_NAMESPACE = "http://www.sitemaps.org/schemas/sitemap/0.9"
+# An empty blog's feed has to give some date; it has never changed.
+FEED_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+# Public pages that are no use to a search engine; links with tokens must never be indexed.
+NOT_FOR_CRAWLERS = ("/login", "/forgot-password", "/invitation/", "/reset-password/", "/healthz")
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """Everything a feed says about one post, as plain values (so a built feed can be reused)."""
+
+    id: str
+    title: str
+    url: str
+    author: str
+    published: datetime
+    updated: datetime
+    summary: str
+    body: str
+    category: str | None
+
+
+def last_changed(post: Post) -> datetime:
+    """When readers last saw the post change: its edit, or a scheduled post going live."""
+    return max(post.updated_at, post.publish_at)
+
+
+def entry_id(post: Post) -> str:
+    """A permanent tag: URI for the post, unchanged when its title or slug is edited."""
+    host = urlsplit(current_app.config["CANONICAL_URL"]).hostname or "localhost"
+    return f"tag:{host},{post.created_at:%Y-%m-%d}:blog/post/{post.id}"
+
+
+def feed_items(now: datetime | None = None) -> tuple[FeedItem, ...]:
+    """The FEED_SIZE newest public posts, in one query."""
+    posts = newest_public_posts(FEED_SIZE, now)
+    return tuple(
+        FeedItem(
+            id=entry_id(post),
+            title=post.title,
+            url=canonical_url("blog.post", slug=post.slug),
+            author=post.author.name,
+            published=post.publish_at,
+            updated=last_changed(post),
+            summary=post.excerpt,
+            body=post.body,
+            category=post.category.name if post.category else None,
+        )
+        for post in posts
+    )
+
+
+def blog_feed(kind: str, now: datetime | None = None) -> bytes:
+    """The blog's feed as 'atom' or 'rss', every link on CANONICAL_URL."""
+    self_endpoint = {"atom": "blog.feed_atom", "rss": "blog.feed_rss"}[kind]
+    return feed_document(
+        kind,
+        blog_site().name,
+        canonical_url("blog.index"),
+        canonical_url(self_endpoint),
+        feed_items(now),
+    )
+
+
+@lru_cache(maxsize=16)
+def feed_document(
+    kind: str, title: str, blog_url: str, self_url: str, items: tuple[FeedItem, ...]
+) -> bytes:
+    """The feed's XML, remembered: the same posts give the same document, built once."""
+    feed = FeedGenerator()
+    feed.load_extension("dc", atom=False, rss=True)  # RSS names authors only by e-mail
+    feed.id(blog_url)
+    feed.title(title)
+    feed.subtitle(FEED_SUBTITLE)
+    feed.link(href=self_url, rel="self")
+    feed.link(href=blog_url, rel="alternate")  # last, as RSS takes the last link as its own
+    feed.language("en")
+    # The newest change, not the time of the request, so that an unchanged feed reads the same.
+    updated = max((item.updated for item in items), default=FEED_EPOCH)
+    feed.updated(updated)
+    feed.lastBuildDate(updated)
+    for item in items:
+        add_entry(feed, item)
+    return feed.atom_str(pretty=True) if kind == "atom" else feed.rss_str(pretty=True)
+
+
+def add_entry(feed: FeedGenerator, item: FeedItem) -> None:
+    """Add one post: links, dates, author, introduction and the whole rendered text."""
+    entry = feed.add_entry(order="append")
+    entry.id(item.id)
+    entry.title(item.title)
+    entry.link(href=item.url, rel="alternate")
+    entry.author(name=item.author)
+    entry.dc.dc_creator(item.author)
+    entry.published(item.published)
+    entry.updated(item.updated)
+    if item.summary:
+        # RSS readers treat a description as HTML: the coach's plain text goes in escaped.
+        entry.summary(str(escape(item.summary)), type="html")
+    entry.content(str(rendered_body(item.body)), type="html")
+    if item.category:
+        entry.category(term=item.category)
+
+
+def atom_feed(now: datetime | None = None) -> bytes:
+    """The blog's Atom feed."""
+    return blog_feed("atom", now)
+
+
+def rss_feed(now: datetime | None = None) -> bytes:
+    """The blog's RSS 2.0 feed."""
+    return blog_feed("rss", now)
+
+
+def sitemap_entries(now: datetime | None = None) -> list[tuple[str, datetime | None]]:
+    """(address, last change) of the blog home, every public post and every page listing one.
+
+    Categories, tags, series and authors appear only when they have a public post.
+    """
+    posts = db.session.execute(
+        select(
+            Post.id,
+            Post.slug,
+            Post.updated_at,
+            Post.publish_at,
+            Post.category_id,
+            Post.series_id,
+            Post.author_id,
+        )
+        .where(is_public(now))
+        .order_by(Post.publish_at.desc(), Post.id.desc())
+    ).all()
+    entries = [(canonical_url("blog.index"), posts[0].publish_at if posts else None)]
+    entries += [
+        (canonical_url("blog.post", slug=post.slug), max(post.updated_at, post.publish_at))
+        for post in posts
+    ]
+    groups = (
+        ("blog.category", Category, {post.category_id for post in posts} - {None}),
+        ("blog.series", Series, {post.series_id for post in posts} - {None}),
+    )
+    for endpoint, model, ids in groups:
+        slugs = db.session.scalars(select(model.slug).where(model.id.in_(ids)).order_by(model.slug))
+        entries += [(canonical_url(endpoint, slug=slug), None) for slug in slugs]
+    tag_slugs = db.session.scalars(
+        select(PostTag.slug)
+        .join(post_tag_links, post_tag_links.c.tag_id == PostTag.id)
+        .join(Post, Post.id == post_tag_links.c.post_id)
+        .where(is_public(now))
+        .distinct()
+        .order_by(PostTag.slug)
+    )
+    entries += [(canonical_url("blog.tag", slug=slug), None) for slug in tag_slugs]
+    author_ids = sorted({post.author_id for post in posts})
+    entries += [(canonical_url("blog.author", author_id=id_), None) for id_ in author_ids]
+    return entries
+
+
+def sitemap_xml(now: datetime | None = None) -> bytes:
+    """sitemap.xml in the sitemaps.org format."""
+    urlset = ElementTree.Element("urlset", xmlns=SITEMAP_NAMESPACE)
+    for address, changed in sitemap_entries(now):
+        url = ElementTree.SubElement(urlset, "url")
+        ElementTree.SubElement(url, "loc").text = address
+        if changed is not None:
+            ElementTree.SubElement(url, "lastmod").text = changed.isoformat(timespec="seconds")
+    return ElementTree.tostring(urlset, encoding="utf-8", xml_declaration=True)
+
+
+def private_paths(app: Flask) -> list[str]:
+    """Where the pages behind sign-in live, read from the app's routes ('/clients', …).
+
+    A whole first path segment is listed when no public page shares it; a private page
+    under a public segment is listed on its own, with * for each variable part.
+    """
+    public_segments, private_rules = set(), []
+    for rule in app.url_map.iter_rules():
+        segment = _first_segment(rule.rule)
+        if rule.endpoint == "static" or "<" in segment or segment == "/":
+            continue
+        if getattr(app.view_functions[rule.endpoint], "is_public", False):
+            public_segments.add(segment)
+        else:
+            private_rules.append((segment, rule.rule))
+    return sorted(
+        {
+            _robots_pattern(rule) if segment in public_segments else segment
+            for segment, rule in private_rules
+        }
+    )
+
+
+def _first_segment(path: str) -> str:
+    """'/clients/<int:client_id>' → '/clients'."""
+    return "/" + path.lstrip("/").split("/", 1)[0]
+
+
+def _robots_pattern(rule: str) -> str:
+    """A route as a robots.txt path: '/blog/<int:post_id>/edit' → '/blog/*/edit'."""
+    parts = [("*" if part.startswith("<") else part) for part in rule.split("/")]
+    return "/".join(parts)
+
+
+def robots_txt(app: Flask) -> str:
+    """robots.txt: read the front page and the blog, keep out of everything behind sign-in."""
+    lines = ["User-agent: *", "Allow: /", "Allow: /blog/"]
+    lines += [f"Disallow: {path}" for path in (*private_paths(app), *NOT_FOR_CRAWLERS)]
+    lines += ["", f"Sitemap: {canonical_url('blog.sitemap')}", ""]
+    return "\n".join(lines)

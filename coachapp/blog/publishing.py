@@ -1,0 +1,258 @@
+"""The coach's side of the blog: posts made from letters, the checker, publishing."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import abort
+from markupsafe import Markup
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from coachapp.auth.models import User
+from coachapp.blog.anonymiser import (
+    CHILD_NAME,
+    CLIENT_NAME,
+    CONTACT,
+    OTHER,
+    Hit,
+    anonymise,
+    find_hits,
+    highlighted,
+    identifying_terms,
+)
+from coachapp.blog.models import PUBLIC_STATUSES, BlogProfile, Post, PostStatus, PostTag
+from coachapp.blog.services import slugify, unique_slug
+from coachapp.clients.models import Client, PublicationConsent
+from coachapp.extensions import db
+from coachapp.letters.models import Letter, LetterRevision, LetterStatus
+from coachapp.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+# The parts of a post the checker reads, and how the coach knows them.
+CHECKED_FIELDS = {
+    "title": "Title",
+    "excerpt": "Introduction",
+    "body": "Text",
+    "cover_image_alt": "Cover description",
+    "tags": "Tags",
+}
+
+
+class PublishRefused(ValueError):
+    """A post cannot be published; the message says why (and the report shows where)."""
+
+
+@dataclass
+class CheckReport:
+    """What the checker found in a post: each identifying term left, field by field."""
+
+    fields: dict[str, str]
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.hits
+
+    def field_hits(self, name: str) -> list[Hit]:
+        return [hit for hit in self.hits if hit.field == name]
+
+    def highlighted(self, name: str) -> Markup:
+        """The field's text with every hit marked."""
+        return highlighted(self.fields[name], self.field_hits(name))
+
+    @property
+    def found(self) -> list[str]:
+        """Each distinct term found, as written in the post, in order of appearance."""
+        seen: dict[str, str] = {}
+        for hit in self.hits:
+            seen.setdefault(hit.found.casefold(), hit.found)
+        return list(seen.values())
+
+    def summary(self) -> str:
+        listed = ", ".join(f"“{found}”" for found in self.found)
+        return f"The post still contains words that could identify someone: {listed}."
+
+
+def get_own_post_or_404(post_id: int, author: User) -> Post:
+    """The author's post; anyone else's post is a 404."""
+    post = db.session.get(Post, post_id)
+    if post is None or post.author_id != author.id:
+        abort(404)
+    return post
+
+
+def author_posts(author: User, status: str | None = None) -> list[Post]:
+    """The author's posts, newest change first, filtered by status when given."""
+    statement = (
+        select(Post)
+        .where(Post.author_id == author.id)
+        .options(selectinload(Post.category), selectinload(Post.series))
+        .order_by(Post.updated_at.desc(), Post.id.desc())
+    )
+    if status in {member.value for member in PostStatus}:
+        statement = statement.where(Post.status == PostStatus(status))
+    return list(db.session.scalars(statement))
+
+
+# Where each kind of term's neutral word is kept on a BlogProfile (and its forms).
+REPLACEMENT_FIELDS = {
+    "client_name_replacement": CLIENT_NAME,
+    "child_name_replacement": CHILD_NAME,
+    "contact_replacement": CONTACT,
+    "other_term_replacement": OTHER,
+}
+
+
+def replacement_words(chosen: dict[str, str]) -> dict[str, str]:
+    """The anonymiser's words by kind of term, from values named like REPLACEMENT_FIELDS."""
+    return {kind: chosen[name] for name, kind in REPLACEMENT_FIELDS.items()}
+
+
+def profile_replacement_words(profile: BlogProfile) -> dict[str, str]:
+    """The words the coach chose last time (or the defaults)."""
+    return replacement_words({name: getattr(profile, name) for name in REPLACEMENT_FIELDS})
+
+
+def consent_for_post(post: Post) -> PublicationConsent | None:
+    """The standing consent that covers the letter revision the post was made from."""
+    if post.letter_id is None:
+        return None
+    return db.session.scalars(
+        select(PublicationConsent).where(
+            PublicationConsent.letter_id == post.letter_id,
+            PublicationConsent.letter_revision_id == post.letter_revision_id,
+            PublicationConsent.withdrawn_at.is_(None),
+        )
+    ).first()
+
+
+def post_from_letter(
+    letter: Letter, consent: PublicationConsent, author: User, replacements: dict[str, str]
+) -> Post:
+    """A draft post from the consented revision of the letter, anonymised. Flushes."""
+    if letter.status not in (LetterStatus.APPROVED, LetterStatus.SENT):
+        raise PublishRefused("Only an approved or sent letter can become a post.")
+    if consent is None or consent.withdrawn_at is not None or consent.letter_id != letter.id:
+        raise PublishRefused(
+            "The client has not agreed to this letter being shared. Record their consent first."
+        )
+    revision = db.session.get(LetterRevision, consent.letter_revision_id)
+    terms = identifying_terms(letter.client)
+    title = anonymise(revision.subject, terms, replacements).strip() or "A letter to a parent"
+    post = Post(
+        author_id=author.id,
+        title=title[:200],
+        slug=unique_slug(Post, title),
+        excerpt="",
+        body=anonymise(revision.body, terms, replacements),
+        status=PostStatus.DRAFT,
+        from_letter=True,
+        letter_id=letter.id,
+        letter_revision_id=revision.id,
+        client_id=letter.client_id,
+    )
+    db.session.add(post)
+    db.session.flush()
+    log.info("Coach %s made post %s from letter %s", author.id, post.id, letter.id)
+    return post
+
+
+def check_post(post: Post, values: dict[str, str] | None = None) -> CheckReport:
+    """Identifying terms left in the post (or in ``values``, the text about to be saved).
+
+    A post from a letter is checked against its client's names, children's names,
+    contact details and listed words; every post against any e-mail address or phone number.
+    """
+    fields = {
+        "title": post.title,
+        "excerpt": post.excerpt,
+        "body": post.body,
+        "cover_image_alt": post.cover_image_alt,
+        "tags": ", ".join(tag.name for tag in post.tags),
+    }
+    fields.update(values or {})
+    client = db.session.get(Client, post.client_id) if post.client_id else None
+    terms = identifying_terms(client) if client is not None else []
+    return CheckReport(fields, find_hits(fields, terms))
+
+
+def publish_post(post: Post, when: datetime | None = None) -> None:
+    """Publish now, or schedule for ``when``; refused without consent or with hits. Flushes."""
+    if not post.title.strip() or not post.body.strip():
+        raise PublishRefused("Give the post a title and some text before publishing it.")
+    if post.from_letter and consent_for_post(post) is None:
+        raise PublishRefused(
+            "The client's consent to share this letter is not on record (or was "
+            "withdrawn), so the post cannot be published."
+        )
+    report = check_post(post)
+    if not report.clean:
+        raise PublishRefused(report.summary())
+    now = utcnow()
+    scheduled = when is not None and when > now
+    post.status = PostStatus.SCHEDULED if scheduled else PostStatus.PUBLISHED
+    post.publish_at = when if scheduled else now
+    post.unpublished_reason = ""
+    db.session.flush()
+    log.info("Coach %s %s post %s", post.author_id, post.status.value, post.id)
+
+
+def unpublish_post(post: Post, reason: str = "") -> None:
+    """Take the post off the blog; it stays in the author's posts. Flushes."""
+    post.status = PostStatus.UNPUBLISHED
+    post.unpublished_reason = reason
+    db.session.flush()
+    log.info("Post %s unpublished", post.id)
+
+
+def unpublish_posts_from_letter(letter: Letter, reason: str) -> int:
+    """Take every public or scheduled post made from the letter offline at once; how many."""
+    result = db.session.execute(
+        update(Post)
+        .where(Post.letter_id == letter.id, Post.status.in_(PUBLIC_STATUSES))
+        .values(status=PostStatus.UNPUBLISHED, unpublished_reason=reason, updated_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount
+
+
+def parse_tag_names(text: str) -> list[str]:
+    """Comma-separated tags, trimmed, without repeats (case-insensitive), in the order typed."""
+    names, seen = [], set()
+    for raw in text.split(","):
+        name = " ".join(raw.split())[:60]
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name)
+    return names
+
+
+def tags_named(practice_id: int, names: list[str]) -> list[PostTag]:
+    """The practice's tags with these names, creating the missing ones. Flushes."""
+    existing = {
+        tag.name.casefold(): tag
+        for tag in db.session.scalars(select(PostTag).where(PostTag.practice_id == practice_id))
+    }
+    tags = []
+    for name in names:
+        tag = existing.get(name.casefold())
+        if tag is None:
+            slug = unique_slug(PostTag, name, fallback="tag")
+            tag = PostTag(practice_id=practice_id, name=name, slug=slug)
+            db.session.add(tag)
+            db.session.flush()
+            existing[name.casefold()] = tag
+        tags.append(tag)
+    return tags
+
+
+def post_slug(post: Post, wanted: str) -> str:
+    """The slug the coach asked for (or one from the title), made unique among posts."""
+    return unique_slug(Post, wanted or post.title, exclude_id=post.id)
+
+
+def slug_was_changed(wanted: str, given: str) -> bool:
+    """True when the coach's own slug had to change to stay unique."""
+    return bool(wanted) and slugify(wanted) != given
