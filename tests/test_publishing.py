@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 
 import pytest
 from sqlalchemy import select
@@ -391,3 +392,156 @@ def test_a_child_added_after_consent_is_still_caught(client, family, app):
         post.body += "\n\nAnd Tomas, too."
         db.session.commit()
     assert "“Tomas”" in text(publish(client, post_id))
+
+
+def new_post_id(client, **fields) -> int:
+    data = {"title": "Letting go", "body": "Words.", "category_id": "0", "series_id": "0", **fields}
+    response = post_form(client, "/posts/new", data)
+    assert response.status_code == 302, text(response)
+    return int(re.search(r"/posts/(\d+)/edit", response.location).group(1))
+
+
+def png_bytes() -> bytes:
+    from PIL import Image
+
+    output = BytesIO()
+    Image.new("RGB", (40, 30), "#9c4f36").save(output, "PNG")
+    return output.getvalue()
+
+
+def test_categories_and_series_are_added_used_and_removed_without_losing_posts(client, family):
+    post_form(
+        client, "/posts/categories", {"category-name": "Personal development"}, page="/posts/groups"
+    )
+    post_form(
+        client,
+        "/posts/series",
+        {"series-title": "30 day challenge", "series-planned_parts": "30"},
+        page="/posts/groups",
+    )
+    groups = text(client.get("/posts/groups"))
+    assert "Personal development" in groups and "30 day challenge" in groups
+    with client.application.app_context():
+        from coachapp.blog.models import Category, Series
+
+        category_id = db.session.scalar(select(Category.id))
+        series_id = db.session.scalar(select(Series.id))
+    post_id = new_post_id(
+        client,
+        title="Day 7",
+        category_id=str(category_id),
+        series_id=str(series_id),
+        series_position="7",
+    )
+    publish(client, post_id)
+    assert "Day 7 of 30" in text(client.get("/blog/day-7"))
+
+    post_form(client, f"/posts/categories/{category_id}/delete", {}, page="/posts/groups")
+    with client.application.app_context():
+        post = db.session.get(Post, post_id)
+        assert post is not None and post.category_id is None and post.series_id == series_id
+
+
+def test_a_series_part_needs_its_number(client, family):
+    post_form(client, "/posts/series", {"series-title": "Challenge"}, page="/posts/groups")
+    with client.application.app_context():
+        from coachapp.blog.models import Series
+
+        series_id = db.session.scalar(select(Series.id))
+    response = post_form(
+        client,
+        "/posts/new",
+        {"title": "Part", "body": "Typed words.", "category_id": "0", "series_id": str(series_id)},
+    )
+    assert response.status_code == 422
+    assert "Say which part of the series" in text(response) and "Typed words." in text(response)
+
+
+def test_a_cover_image_is_uploaded_and_shown_on_the_published_post(client, family):
+    post_id = new_post_id(client)
+    page = text(client.get(f"/posts/{post_id}/edit"))
+    response = client.post(
+        f"/posts/{post_id}/edit",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "title": "Letting go",
+            "slug": "letting-go",
+            "body": "Words.",
+            "category_id": "0",
+            "series_id": "0",
+            "cover_image_alt": "A quiet harbour",
+            "cover_image": (BytesIO(png_bytes()), "c.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    publish(client, post_id)
+    cover = client.get(f"/blog/posts/{post_id}/cover")
+    assert cover.status_code == 200 and cover.data.startswith(b"\x89PNG")
+    assert 'alt="A quiet harbour"' in text(client.get("/blog/letting-go"))
+
+
+def test_a_file_that_is_not_an_image_is_refused_as_a_cover(client, family):
+    post_id = new_post_id(client)
+    page = text(client.get(f"/posts/{post_id}/edit"))
+    response = client.post(
+        f"/posts/{post_id}/edit",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "title": "Letting go",
+            "body": "Kept words.",
+            "category_id": "0",
+            "series_id": "0",
+            "cover_image": (BytesIO(b"<svg onload=alert(1)>"), "c.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "could not be read as an image" in text(response) and "Kept words." in text(response)
+
+
+def test_unpublishing_and_deleting_take_a_post_off_the_blog(client, family):
+    post_id = new_post_id(client)
+    publish(client, post_id)
+    assert client.get("/blog/letting-go").status_code == 200
+    post_form(client, f"/posts/{post_id}/unpublish", {}, page=f"/posts/{post_id}/edit")
+    assert client.get("/blog/letting-go").status_code == 404
+    assert "You unpublished it." in text(client.get("/posts/?status=unpublished"))
+    assert "cannot be undone" in text(client.get(f"/posts/{post_id}/delete"))
+    deleted = post_form(client, f"/posts/{post_id}/delete", {})
+    assert deleted.status_code == 302
+    with client.application.app_context():
+        assert db.session.get(Post, post_id) is None
+
+
+def test_the_author_profile_is_saved_and_shown_to_readers(client, family):
+    bad = post_form(
+        client,
+        "/posts/profile",
+        {
+            "bio": "A mother of two.",
+            "social_links": "Instagram not-a-link",
+            "client_name_replacement": "friend",
+            "child_name_replacement": "little one",
+            "contact_replacement": "[removed]",
+            "other_term_replacement": "[removed]",
+        },
+    )
+    assert bad.status_code == 422
+    assert "does not end with a web address" in text(bad) and "A mother of two." in text(bad)
+    saved = post_form(
+        client,
+        "/posts/profile",
+        {
+            "bio": "A mother of two.",
+            "social_links": "Instagram https://instagram.com/maya",
+            "client_name_replacement": "friend",
+            "child_name_replacement": "little one",
+            "contact_replacement": "[removed]",
+            "other_term_replacement": "[removed]",
+        },
+    )
+    assert saved.status_code == 302
+    author_page = text(client.get(f"/blog/authors/{family['coach']}"))
+    assert "A mother of two." in author_page and "https://instagram.com/maya" in author_page
+    assert 'value="little one"' in text(client.get("/posts/profile"))

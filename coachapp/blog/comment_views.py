@@ -26,7 +26,7 @@ from coachapp.blog.comments import (
     submit_comment,
 )
 from coachapp.blog.models import CommentStatus, Post
-from coachapp.blog.services import get_public_post_or_404
+from coachapp.blog.services import get_readable_post_or_404
 from coachapp.extensions import db
 from coachapp.timeutil import utcnow
 
@@ -57,7 +57,7 @@ def post_url(post: Post, anchor: str = "comments") -> str:
 @public_view
 def add_comment(slug: str):
     """Take a reader's comment on a public post; it waits for the author unless trusted."""
-    post = get_public_post_or_404(slug)
+    post = get_readable_post_or_404(slug)
     form = CommentForm()
     if form.filled_by_robot():
         # The same thanks a person gets, so a robot cannot tell it was caught.

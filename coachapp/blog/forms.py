@@ -18,10 +18,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from coachapp.formfields import strip
-from coachapp.letters.letterhead import ImageRejected, PreparedImage, prepare_image, web_url
+from coachapp.letters.letterhead import PreparedImage
+from coachapp.letters.letterhead_forms import check_social_links, prepared_upload
 
 POST_MAX_CHARS = 100_000
-MAX_SOCIAL_LINKS = 8
 
 
 class ImageUploadMixin:
@@ -30,13 +30,7 @@ class ImageUploadMixin:
     prepared_image: PreparedImage | None = None
 
     def prepare_upload(self, field, what: str) -> None:
-        upload = field.data
-        if not upload or not getattr(upload, "filename", ""):
-            return
-        try:
-            self.prepared_image = prepare_image(upload.read(), what)
-        except ImageRejected as error:
-            raise ValidationError(str(error)) from error
+        self.prepared_image = prepared_upload(field, what)
 
 
 class PostForm(ImageUploadMixin, FlaskForm):
@@ -68,8 +62,9 @@ class PostForm(ImageUploadMixin, FlaskForm):
     def validate_cover_image(self, field) -> None:
         self.prepare_upload(field, "cover image")
 
-    def validate_series_position(self, field) -> None:
-        if self.series_id.data and field.data is None:
+    def validate_series_id(self, field) -> None:
+        # Checked here: the part number's Optional() stops its own checks when it is empty.
+        if field.data and self.series_position.data is None:
             raise ValidationError("Say which part of the series this post is, e.g. 7.")
 
 
@@ -190,12 +185,4 @@ class ProfileForm(ImageUploadMixin, ReplacementWordsForm):
         self.prepare_upload(field, "photo")
 
     def validate_social_links(self, field) -> None:
-        lines = [line.strip() for line in field.data.splitlines() if line.strip()]
-        if len(lines) > MAX_SOCIAL_LINKS:
-            raise ValidationError(f"Keep to {MAX_SOCIAL_LINKS} links, one per line.")
-        for line in lines:
-            if web_url(line.split()[-1]) is None:
-                raise ValidationError(
-                    f"“{line[:60]}” does not end with a web address. Write one link per "
-                    "line, e.g. Instagram https://instagram.com/yourname"
-                )
+        check_social_links(field.data)

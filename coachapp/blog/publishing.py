@@ -22,7 +22,7 @@ from coachapp.blog.anonymiser import (
     identifying_terms,
 )
 from coachapp.blog.models import PUBLIC_STATUSES, BlogProfile, Post, PostStatus, PostTag
-from coachapp.blog.services import slugify, unique_slug
+from coachapp.blog.services import unique_slug
 from coachapp.clients.models import Client, PublicationConsent
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterRevision, LetterStatus
@@ -251,8 +251,3 @@ def tags_named(practice_id: int, names: list[str]) -> list[PostTag]:
 def post_slug(post: Post, wanted: str) -> str:
     """The slug the coach asked for (or one from the title), made unique among posts."""
     return unique_slug(Post, wanted or post.title, exclude_id=post.id)
-
-
-def slug_was_changed(wanted: str, given: str) -> bool:
-    """True when the coach's own slug had to change to stay unique."""
-    return bool(wanted) and slugify(wanted) != given

@@ -12,7 +12,7 @@ from flask import abort, current_app
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
 from sqlalchemy import Integer, Row, Select, bindparam, func, or_, select, union_all
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from coachapp.auth.models import Role, User
 from coachapp.blog.models import PUBLIC_STATUSES, BlogProfile, Category, Post, PostTag, Series
@@ -50,29 +50,6 @@ def is_public(now: datetime | None = None):
     """The SQL condition for a post readers may see at ``now``."""
     now = now or utcnow()
     return Post.status.in_(PUBLIC_STATUSES) & (Post.publish_at <= now)
-
-
-def public_posts(now: datetime | None = None) -> Select:
-    """Public posts, newest first, with author, category, series and tags loaded."""
-    return (
-        select(Post)
-        .where(is_public(now))
-        .options(
-            selectinload(Post.author),
-            selectinload(Post.category),
-            selectinload(Post.series),
-            selectinload(Post.tags),
-        )
-        .order_by(Post.publish_at.desc(), Post.id.desc())
-    )
-
-
-def get_public_post_or_404(slug: str) -> Post:
-    """The public post with this slug; drafts, scheduled and unpublished posts are a 404."""
-    post = db.session.scalars(public_posts().where(Post.slug == slug)).first()
-    if post is None:
-        abort(404)
-    return post
 
 
 def reading_minutes(*texts: str) -> int:

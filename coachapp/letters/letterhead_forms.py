@@ -81,15 +81,7 @@ class LetterheadForm(FlaskForm):
             raise ValidationError("Enter a web address such as www.example.com.")
 
     def validate_social_links(self, field) -> None:
-        lines = [line.strip() for line in field.data.splitlines() if line.strip()]
-        if len(lines) > MAX_SOCIAL_LINKS:
-            raise ValidationError(f"Keep to {MAX_SOCIAL_LINKS} links, one per line.")
-        for line in lines:
-            if web_url(line.split()[-1]) is None:
-                raise ValidationError(
-                    f"“{line[:60]}” does not end with a web address. Write one link per "
-                    "line, e.g. Instagram https://instagram.com/yourname"
-                )
+        check_social_links(field.data)
 
     def validate_logo(self, field) -> None:
         self._prepare(field, "logo", "logo")
@@ -98,13 +90,9 @@ class LetterheadForm(FlaskForm):
         self._prepare(field, "signature", "signature image")
 
     def _prepare(self, field, kind: str, what: str) -> None:
-        upload = field.data
-        if not upload or not getattr(upload, "filename", ""):
-            return
-        try:
-            self.prepared_images[kind] = prepare_image(upload.read(), what)
-        except ImageRejected as error:
-            raise ValidationError(str(error)) from error
+        prepared = prepared_upload(field, what)
+        if prepared is not None:
+            self.prepared_images[kind] = prepared
 
     def changes(self) -> LetterheadChanges:
         """What the coach submitted, ready for update_letterhead."""
@@ -112,6 +100,30 @@ class LetterheadForm(FlaskForm):
         removed = {kind for kind, box in zip(IMAGE_KINDS, boxes, strict=True) if box.data}
         fields = {name: getattr(self, name).data for name in TEXT_FIELDS}
         return LetterheadChanges(fields, dict(self.prepared_images), removed)
+
+
+def check_social_links(text: str) -> None:
+    """One "Label https://…" link per line, at most MAX_SOCIAL_LINKS; else a ValidationError."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > MAX_SOCIAL_LINKS:
+        raise ValidationError(f"Keep to {MAX_SOCIAL_LINKS} links, one per line.")
+    for line in lines:
+        if web_url(line.split()[-1]) is None:
+            raise ValidationError(
+                f"“{line[:60]}” does not end with a web address. Write one link per "
+                "line, e.g. Instagram https://instagram.com/yourname"
+            )
+
+
+def prepared_upload(field, what: str) -> PreparedImage | None:
+    """The field's uploaded image checked and re-encoded, None if nothing was uploaded."""
+    upload = field.data
+    if not upload or not getattr(upload, "filename", ""):
+        return None
+    try:
+        return prepare_image(upload.read(), what)
+    except ImageRejected as error:
+        raise ValidationError(str(error)) from error
 
 
 def letterhead_form(letterhead: Letterhead) -> LetterheadForm:
