@@ -71,13 +71,25 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per feature; every page needs sign-in unless marked public."""
-    from coachapp import auth, blog, clients, coaching, dashboard, letters, outbox, portal, public
+    from coachapp import (
+        audit,
+        auth,
+        blog,
+        clients,
+        coaching,
+        dashboard,
+        letters,
+        outbox,
+        portal,
+        public,
+    )
     from coachapp.auth.access import require_login_unless_public
 
     app.before_request(require_login_unless_public)
     blueprints = (
         *(public.bp, auth.bp, dashboard.bp, clients.bp, coaching.bp, coaching.search_bp),
         *(letters.bp, outbox.bp, portal.bp, blog.bp, blog.posts_bp, blog.comments_bp),
+        audit.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -4,6 +4,8 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
+from flask import session
+from flask_login import login_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -106,6 +108,20 @@ def authenticate(email: str, password: str) -> User | None:
 def record_sign_in(user: User) -> None:
     """Note when the user last signed in."""
     user.last_login_at = utcnow()
+
+
+def begin_session(user: User) -> None:
+    """Sign ``user`` in on a fresh session: nothing from before sign-in carries over.
+
+    The session's start and last activity are kept for the idle and absolute timeouts.
+    Does not commit.
+    """
+    session.clear()
+    login_user(user)
+    moment = int(utcnow().timestamp())
+    session["signed_in_at"] = moment
+    session["seen_at"] = moment
+    record_sign_in(user)
 
 
 def safe_next_path(target: str | None) -> str | None:

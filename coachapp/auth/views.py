@@ -3,13 +3,13 @@
 from zoneinfo import available_timezones
 
 from flask import flash, make_response, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from coachapp.auth import bp
 from coachapp.auth.access import home_url_for, public_view
 from coachapp.auth.forms import ForgotPasswordForm, LoginForm, ProfileForm, SetPasswordForm
 from coachapp.auth.models import TokenPurpose
-from coachapp.auth.services import AccountError, authenticate, record_sign_in, safe_next_path
+from coachapp.auth.services import AccountError, authenticate, begin_session, safe_next_path
 from coachapp.auth.tokens import LinkInvalid, check_token, redeem_token, request_password_reset
 from coachapp.extensions import db
 from coachapp.outbox.services import send_soon
@@ -29,9 +29,7 @@ def login():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
-            session.clear()  # a fresh session at sign-in: nothing carried over from before
-            login_user(user)
-            record_sign_in(user)
+            begin_session(user)
             db.session.commit()
             return redirect(safe_next_path(form.next.data) or home_url_for(user))
         form.form_errors.append(WRONG_CREDENTIALS)
@@ -136,9 +134,7 @@ def _set_password_page(token: str, purpose: TokenPurpose):
 
 
 def _sign_in_with_new_password(user):
-    session.clear()
-    login_user(user)
-    record_sign_in(user)
+    begin_session(user)
     db.session.commit()
     flash("Your password is set. Welcome!", "success")
     return redirect(home_url_for(user))
