@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from coachapp.config import ensure_instance_folder, load_layered_config
 from coachapp.extensions import csrf, db, login_manager, migrate
 from coachapp.paths import MIGRATIONS_FOLDER, STATIC_FOLDER, TEMPLATE_FOLDER, default_instance_path
+from coachapp.security import init_app as init_request_guards
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -34,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_context(app)
+    init_request_guards(app)
     if app.config["PROXY_COUNT"]:
         hops = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
@@ -99,21 +101,53 @@ def register_errorhandlers(app: Flask) -> None:
     """Render errors/<code>.html; a server error first rolls back the database session.
 
     Flask turns any unhandled exception into a 500 (and logs it), so the 500 handler
-    covers crashes too, while tests still see the original exception.
+    covers crashes too, while tests still see the original exception. A full disk is not
+    a crash: the coach gets the 507 page, saying nothing was saved and the text is still
+    in the form. A request that asks for JSON (the letter editor's autosave) gets
+    {"ok": false, "message": ...}, which the editor shows beside the text.
     """
+    from flask import jsonify
+    from sqlalchemy.exc import OperationalError
 
-    def render_error(error: HTTPException):
+    from coachapp.diskfull import InsufficientStorage, is_disk_full
+
+    # Short answers the letter editor shows beside the text, by status code.
+    json_messages = {
+        413: "Not saved: this is more than coachapp accepts at once. Your text is still here: "
+        "shorten it, then save again.",
+        507: "Not saved: the server's disk is full. Your text is still here: copy it somewhere "
+        "safe, and tell your practice's administrator.",
+    }
+    stale_page_message = (
+        "Not saved: this page is too old. Copy your text, reload the page, then save again."
+    )
+
+    def wants_json() -> bool:
+        best = request.accept_mimetypes.best_match(("text/html", "application/json"))
+        return best == "application/json"
+
+    def render_error(error: HTTPException, template: str = "", json_message: str = ""):
         if error.code and error.code >= 500:
             db.session.rollback()
-        return render_template(
-            [f"errors/{error.code}.html", "errors/error.html"], error=error
-        ), error.code
+        if wants_json():
+            message = json_message or json_messages.get(error.code, error.description)
+            return jsonify(ok=False, message=message), error.code
+        templates = [template] if template else [f"errors/{error.code}.html", "errors/error.html"]
+        return render_template(templates, error=error), error.code
 
     def render_csrf_error(error: CSRFError):
-        return render_template("errors/csrf.html", error=error), 400
+        return render_error(error, "errors/csrf.html", stale_page_message)
+
+    def render_disk_full(error: Exception):
+        if not is_disk_full(error):
+            raise error  # any other failure stays a crash: logged, and the 500 page
+        app.logger.error("The disk is full: %s %s saved nothing", request.method, request.path)
+        return render_error(InsufficientStorage())
 
     app.register_error_handler(CSRFError, render_csrf_error)
     app.register_error_handler(HTTPException, render_error)
+    app.register_error_handler(OperationalError, render_disk_full)
+    app.register_error_handler(OSError, render_disk_full)
 
 
 def register_commands(app: Flask) -> None:

@@ -6,6 +6,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from coachapp.auth.services import AccountError, check_new_password, create_coach
+from coachapp.backup.cli import backup_cli
 from coachapp.extensions import db
 from coachapp.outbox.cli import outbox_cli
 from coachapp.paths import MIGRATIONS_FOLDER
@@ -23,14 +24,20 @@ def init_db_command() -> None:
     click.echo(f"Database is up to date: {_printable_database_url()}")
 
 
-def _validate_password_option(_ctx, _param, value: str | None) -> str | None:
-    if value is None:
-        return None
+def _check_password(value: str, user_inputs=()) -> str:
     try:
-        check_new_password(value)
+        check_new_password(value, user_inputs)
     except AccountError as error:
         raise click.BadParameter(str(error)) from error
     return value
+
+
+def _validate_password_option(ctx, _param, value: str | None) -> str | None:
+    if value is None:
+        return None
+    # --email and --name, when already read, make guesses from them refused too.
+    user_inputs = [ctx.params.get("email") or "", ctx.params.get("name") or ""]
+    return _check_password(value, user_inputs)
 
 
 @click.command("create-coach")
@@ -50,7 +57,7 @@ def create_coach_command(email: str, name: str, password: str | None, practice_n
     if password is None:
         password = click.prompt(
             "Password", hide_input=True, confirmation_prompt=True,
-            value_proc=lambda value: _validate_password_option(None, None, value),
+            value_proc=lambda value: _check_password(value, (email, name)),
         )
     try:
         coach = create_coach(email, name, password, practice_name=practice_name)
@@ -82,4 +89,4 @@ def demo_command() -> None:
         click.echo(f"Sign in at http://{current_app.config['SERVER_NAME']}/login")
 
 
-commands = [init_db_command, create_coach_command, demo_command, outbox_cli]
+commands = [init_db_command, create_coach_command, demo_command, outbox_cli, backup_cli]

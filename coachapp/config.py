@@ -32,9 +32,32 @@ class DefaultConfig:
     # session does, or the note would be refused on save.
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
-    # Longest private note or summary accepted (about 30,000 words).
-    NOTE_MAX_CHARS = 200_000
+    # Largest text field of a multipart form, in bytes (the letter editor's autosave sends
+    # one); larger gets the 413 page. Forms posted the ordinary way are bounded by
+    # MAX_CONTENT_LENGTH only. A character takes at most 4 bytes, so any note within
+    # NOTE_MAX_CHARS and any letter within LETTER_MAX_CHARS (100,000) fits.
+    MAX_FORM_MEMORY_SIZE = 500_000
+    # Longest private note or summary accepted (about 20,000 words); at most
+    # MAX_FORM_MEMORY_SIZE / 4, so a note that passes this check is never refused as too big.
+    NOTE_MAX_CHARS = 120_000
     PROXY_COUNT = 0
+    # Host names this installation answers to, e.g. ["coach.example"]; a request for any
+    # other Host gets a 400. None answers to any (fine behind a proxy that checks it).
+    TRUSTED_HOSTS: list[str] | None = None
+    # Rate limits per client address on sign-in, two-step codes, password links,
+    # invitations and blog comments. memory:// counts per process; several processes
+    # share their counts through e.g. "redis://localhost:6379".
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATE_LIMIT_SIGN_IN = "10 per minute;50 per hour"
+    RATE_LIMIT_TWO_FACTOR = "10 per minute;50 per hour"
+    RATE_LIMIT_RESET_LINKS = "5 per minute;20 per hour"  # asking for one, and using one
+    RATE_LIMIT_INVITATION = "10 per minute;50 per hour"
+    # An outer guard: COMMENT_RATE_LIMIT below is the blog's own, stricter, limit.
+    RATE_LIMIT_COMMENTS = "10 per minute;60 per hour"
+    # Sign a session out after this long without a request, and after this long in all.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_MAX_HOURS = 12
     DEFAULT_TIMEZONE = "Europe/London"
     # A letter's PDF renders in a child process stopped past these limits (a two-page
     # letter takes well under a second and 100 MB).
@@ -63,6 +86,11 @@ class DefaultConfig:
     COMMENT_RATE_LIMIT = 5
     COMMENT_RATE_WINDOW_SECONDS = 600
     COMMENT_MAX_LINKS = 2
+    # Backups (flask backup create): the key that encrypts them, made with `flask backup key`
+    # (keep a copy away from the server: without it no backup opens), and where they go
+    # (default: instance/backups).
+    BACKUP_KEY: str | None = None
+    BACKUP_FOLDER: str | None = None
 
 
 # Secret keys copied from examples; production refuses them.

@@ -94,6 +94,12 @@ class AuditEvent(db.Model):
     user_agent: Mapped[str] = mapped_column(String(200), default="")
 
     @property
+    def actor_display_name(self) -> str:
+        """The actor's name as recorded, without the e-mail address kept beside it."""
+        name, separator, rest = self.actor_name.rpartition(" <")
+        return name if separator and rest.endswith(">") else self.actor_name
+
+    @property
     def action_label(self) -> str:
         try:
             return AuditAction(self.action).label

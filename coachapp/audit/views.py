@@ -1,1 +1,72 @@
-"""The audit log's pages for coaches."""
+"""The audit log's pages for coaches: the activity log and its CSV export."""
+
+from flask import Response, render_template, request
+from flask_login import current_user
+
+from coachapp.audit import bp
+from coachapp.audit.forms import AuditFilterForm
+from coachapp.audit.models import AuditAction
+from coachapp.audit.reading import (
+    client_labels,
+    events_csv,
+    events_page,
+    filter_clients,
+    filter_people,
+    short_device,
+)
+from coachapp.audit.services import record_event
+from coachapp.auth.access import coach_required
+from coachapp.extensions import db
+from coachapp.templating import local_today, user_zone
+
+
+def _filter_form() -> AuditFilterForm:
+    return AuditFilterForm.for_reader(
+        request.args, filter_clients(current_user), filter_people(current_user)
+    )
+
+
+@bp.route("/")
+@coach_required
+def index():
+    """Who did what, newest first, a page at a time; filters that go into the CSV too."""
+    form = _filter_form()
+    if not form.validate():
+        return _log_page(form, pagination=None, labels={}), 400
+    pagination = events_page(
+        current_user, form.filters(user_zone(current_user)), request.args.get("page", 1, type=int)
+    )
+    return _log_page(form, pagination, client_labels(current_user, pagination.items))
+
+
+def _log_page(form: AuditFilterForm, pagination, labels: dict[int, str]) -> str:
+    return render_template(
+        "audit/index.html",
+        form=form,
+        pagination=pagination,
+        client_labels=labels,
+        short_device=short_device,
+    )
+
+
+@bp.route("/export.csv")
+@coach_required
+def export():
+    """The filtered log as a CSV file for a spreadsheet; the export itself is recorded."""
+    form = _filter_form()
+    if not form.validate():
+        return _log_page(form, pagination=None, labels={}), 400
+    filters = form.filters(user_zone(current_user))
+    # The byte-order mark tells spreadsheet programs the file is UTF-8.
+    document = "\ufeff" + events_csv(current_user, filters, user_zone(current_user))
+    record_event(AuditAction.AUDIT_EXPORTED, detail=filters.describe())
+    filename = f"activity-log-{local_today(current_user).isoformat()}.csv"
+    db.session.commit()
+    return Response(
+        document,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,12 +1,19 @@
-"""Sign-in, profile and password forms."""
+"""Sign-in, profile, password, e-mail and two-step sign-in forms."""
 
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from coachapp.auth.services import MIN_PASSWORD_LENGTH
+from coachapp.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):
@@ -73,3 +80,84 @@ class SetPasswordForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+def _current_password_field() -> PasswordField:
+    return PasswordField(
+        "Your current password",
+        validators=[DataRequired("Enter your current password.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    """The current password, and the new one twice."""
+
+    current_password = _current_password_field()
+    password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired("Choose a new password."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=f"Choose a password of {MIN_PASSWORD_LENGTH} to "
+                f"{MAX_PASSWORD_LENGTH} characters.",
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Type the new password again",
+        validators=[
+            DataRequired("Type the new password again."),
+            EqualTo("password", "The two new passwords are not the same."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChangeEmailForm(FlaskForm):
+    """A new sign-in address, confirmed with the current password."""
+
+    email = EmailField(
+        "New e-mail address",
+        validators=[DataRequired("Enter the new e-mail address."), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
+    current_password = _current_password_field()
+
+
+class ConfirmPasswordForm(FlaskForm):
+    """The current password, asked again before a change that matters."""
+
+    current_password = _current_password_field()
+
+
+class TwoFactorSetupForm(FlaskForm):
+    """The code the authenticator app shows, proving it has the secret."""
+
+    code = StringField(
+        "The 6-digit code your app shows",
+        validators=[DataRequired("Type the 6-digit code from your app."), Length(max=20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class TwoFactorSignInForm(FlaskForm):
+    """The second step of signing in: an app code, or one recovery code."""
+
+    code = StringField(
+        "Code",
+        validators=[
+            DataRequired("Type the code from your app, or one of your recovery codes."),
+            Length(max=40),
+        ],
+        render_kw={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"},
+    )
+
+
+class PracticeTwoFactorForm(FlaskForm):
+    """The owner's choice: must every coach of the practice sign in with two steps?"""
+
+    require = BooleanField("Every coach of my practice must use two-step sign-in")

@@ -9,6 +9,8 @@ from markupsafe import Markup
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
+from coachapp.audit.models import AuditAction
+from coachapp.audit.services import record_event
 from coachapp.auth.models import User
 from coachapp.blog.anonymiser import (
     CHILD_NAME,
@@ -196,6 +198,8 @@ def publish_post(post: Post, when: datetime | None = None) -> None:
     post.publish_at = when if scheduled else now
     post.unpublished_reason = ""
     db.session.flush()
+    detail = f"Scheduled for {post.publish_at:%Y-%m-%d %H:%M} UTC" if scheduled else ""
+    record_event(AuditAction.POST_PUBLISHED, client_id=post.client_id, target=post, detail=detail)
     log.info("Coach %s %s post %s", post.author_id, post.status.value, post.id)
 
 
@@ -204,18 +208,24 @@ def unpublish_post(post: Post, reason: str = "") -> None:
     post.status = PostStatus.UNPUBLISHED
     post.unpublished_reason = reason
     db.session.flush()
+    record_event(AuditAction.POST_UNPUBLISHED, client_id=post.client_id, target=post)
     log.info("Post %s unpublished", post.id)
 
 
 def unpublish_posts_from_letter(letter: Letter, reason: str) -> int:
     """Take every public or scheduled post made from the letter offline at once; how many."""
-    result = db.session.execute(
+    taken_down = db.session.scalars(
         update(Post)
         .where(Post.letter_id == letter.id, Post.status.in_(PUBLIC_STATUSES))
         .values(status=PostStatus.UNPUBLISHED, unpublished_reason=reason, updated_at=utcnow())
+        .returning(Post)
         .execution_options(synchronize_session="fetch")
-    )
-    return result.rowcount
+    ).all()
+    for post in taken_down:
+        record_event(
+            AuditAction.POST_UNPUBLISHED, client_id=post.client_id, target=post, detail=reason
+        )
+    return len(taken_down)
 
 
 def parse_tag_names(text: str) -> list[str]:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
-from coachapp.clients import views  # noqa: E402,F401  (registers the routes)
+from coachapp.clients import export_views, views  # noqa: E402,F401  (registers the routes)

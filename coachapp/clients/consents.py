@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from coachapp.audit.models import AuditAction
+from coachapp.audit.services import record_event
 from coachapp.auth.models import User
-from coachapp.clients.models import ConsentMethod, PublicationConsent
+from coachapp.clients.models import CONSENT_METHODS, ConsentMethod, PublicationConsent
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterRevision, LetterStatus
 from coachapp.timeutil import utcnow
@@ -74,6 +76,13 @@ def give_consent(
     )
     db.session.add(consent)
     db.session.flush()
+    record_event(
+        AuditAction.CONSENT_GIVEN,
+        client_id=letter.client_id,
+        target=letter,
+        actor=recorded_by,
+        detail=f"Given {CONSENT_METHODS[method]}",
+    )
     log.info("User %s recorded consent %s for letter %s", recorded_by.id, consent.id, letter.id)
     return consent
 
@@ -92,6 +101,9 @@ def withdraw_consent(letter: Letter, withdrawn_by: User, note: str = "") -> int:
     consent.withdrawn_at = utcnow()
     consent.withdrawn_by_id = withdrawn_by.id
     consent.withdrawal_note = note.strip()
+    record_event(
+        AuditAction.CONSENT_WITHDRAWN, client_id=letter.client_id, target=letter, actor=withdrawn_by
+    )
     taken_down = unpublish_posts_from_letter(letter, "The client withdrew consent.")
     log.info(
         "User %s withdrew consent %s for letter %s; %s post(s) unpublished",

@@ -3,6 +3,8 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from coachapp.audit.models import AuditAction
+from coachapp.audit.services import record_event
 from coachapp.auth.access import coach_required
 from coachapp.auth.services import AccountError
 from coachapp.clients import bp
@@ -20,6 +22,7 @@ from coachapp.clients.services import (
     get_client_or_404,
     has_archived_clients,
     list_clients,
+    plural,
     restore_client,
     update_client,
 )
@@ -69,8 +72,9 @@ def create():
 def detail(client_id: int):
     """A client's profile."""
     client = get_client_or_404(client_id)
+    record_event(AuditAction.CLIENT_VIEWED, client_id=client.id)
     today = local_today(current_user)
-    return render_template(
+    page = render_template(
         "clients/detail.html",
         client=client,
         today=today,
@@ -79,6 +83,8 @@ def detail(client_id: int):
         open_items=open_action_items(client),
         next_follow_up=next_follow_up(client, today),
     )
+    db.session.commit()  # the visit's audit record; after rendering, which it would expire
+    return page
 
 
 @bp.post("/<int:client_id>/invite")
@@ -157,9 +163,13 @@ def delete(client_id: int):
     form = ActionForm()
     if form.validate_on_submit():
         name = client.full_name
-        delete_client(client)
+        fates = delete_client(client)
         db.session.commit()
-        flash(f"{name} and everything recorded about them have been deleted.", "success")
+        message = f"{name} and everything recorded about them have been deleted."
+        if fates.taken_offline:
+            offline = plural(len(fates.taken_offline), "post")
+            message += f" {offline} made from their letters went offline."
+        flash(message, "success")
         return redirect(url_for(".index"))
     return render_template(
         "clients/delete.html", client=client, summary=deletion_summary(client), form=form

@@ -5,6 +5,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from coachapp.audit.models import AuditAction
+from coachapp.audit.services import record_event
 from coachapp.auth.access import coach_required
 from coachapp.auth.services import safe_next_path
 from coachapp.clients.models import Client
@@ -133,7 +135,12 @@ def new():
 def detail(coaching_session_id: int):
     """The whole session as the coach sees it, private notes included."""
     coaching_session = get_coaching_session_or_404(coaching_session_id)
-    return render_template("coaching/detail.html", coaching_session=coaching_session)
+    record_event(
+        AuditAction.NOTES_VIEWED, client_id=coaching_session.client_id, target=coaching_session
+    )
+    page = render_template("coaching/detail.html", coaching_session=coaching_session)
+    db.session.commit()  # the visit's audit record; after rendering, which it would expire
+    return page
 
 
 def _form_for_existing(coaching_session: CoachingSession) -> CoachingSessionForm:

@@ -8,6 +8,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from coachapp.audit.models import AuditAction
+from coachapp.audit.services import record_event
 from coachapp.auth.access import coach_required
 from coachapp.documents.pdf import PdfRenderError
 from coachapp.extensions import db
@@ -78,6 +80,7 @@ def pdf(letter_id: int):
         document = letter_pdf(letter)
     except PdfRenderError as error:
         return _pdf_error(error)
+    record_event(AuditAction.PDF_DOWNLOADED, client_id=letter.client_id, target=letter)
     db.session.commit()  # keeps a newly rendered PDF in the shared cache
     return _pdf_response(document, f"letter-{letter.id}.pdf", as_attachment=True)
 

@@ -1,6 +1,7 @@
 """A letter as the HTML its PDF is made from, and the PDF itself, cached by content hash."""
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -9,10 +10,11 @@ from pathlib import Path
 from flask import current_app, render_template
 from markupsafe import Markup
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from coachapp.auth.models import User
 from coachapp.clients.models import Client
+from coachapp.diskfull import is_disk_full
 from coachapp.documents.pdf import file_url, render_pdf, stylesheets_fingerprint
 from coachapp.extensions import db
 from coachapp.letters.letterhead import (
@@ -30,6 +32,8 @@ from coachapp.paths import STATIC_FOLDER
 from coachapp.richtext import render_markdown
 from coachapp.templating import user_zone
 from coachapp.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 PRINT_STYLESHEETS = (STATIC_FOLDER / "css" / "letter-print.css",)
 # Dates as people write them on letters: "3 March 2026", or "March 3, 2026" on US paper.
@@ -159,7 +163,12 @@ def letter_pdf(letter: Letter) -> bytes:
 
 
 def _store(letter_id: int, key: str, pdf: bytes) -> None:
-    """Cache a PDF; if another process stored the same one meanwhile, keep theirs."""
+    """Cache a PDF; if another process stored the same one meanwhile, keep theirs.
+
+    When the database has no room for it (PostgreSQL says so here; SQLite only at the
+    caller's commit, which then answers with the disk-full page), only the cache is
+    lost: the PDF is still returned.
+    """
     try:
         with db.session.begin_nested():
             db.session.execute(
@@ -172,6 +181,11 @@ def _store(letter_id: int, key: str, pdf: bytes) -> None:
         # The unique content_hash refused a second copy: the savepoint is rolled back and
         # the other process's identical PDF serves the next request.
         pass
+    except OperationalError as error:
+        if not is_disk_full(error):
+            raise
+        log.warning("The PDF of letter %s was not cached: the disk is full", letter_id)
+
 
 
 SAMPLE_BODY = """Dear Alex,

@@ -5,6 +5,8 @@ import logging
 from flask import render_template
 from sqlalchemy import update
 
+from coachapp.audit.models import AuditAction
+from coachapp.audit.services import record_event
 from coachapp.auth.models import User
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterStatus
@@ -41,6 +43,7 @@ def send_letter(letter: Letter, sender: User, personal_message: str) -> OutboxMe
         )
     _claim_sending(letter, recipient)
     message = enqueue(_letter_email(letter, sender, recipient, personal_message))
+    record_event(AuditAction.LETTER_SENT, client_id=letter.client_id, target=letter, actor=sender)
     log.info("User %s sent letter %s (outbox message %s)", sender.id, letter.id, message.id)
     return message
 

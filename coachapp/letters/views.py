@@ -63,6 +63,7 @@ from coachapp.letters.services import (
 )
 from coachapp.mail import MailError, mail_server_configured, where_mail_goes
 from coachapp.outbox.services import latest_letter_message, send_soon
+from coachapp.security.headers import allow_framing_by_coachapp, use_style_nonce
 from coachapp.templating import format_datetime
 
 CONFLICT_MESSAGE = (
@@ -328,6 +329,9 @@ def preview(letter_id: int):
         subject, body = (form.subject.data or "").strip(), (form.body.data or "")[:LETTER_MAX_CHARS]
     else:
         subject, body = letter.subject, letter.body
+    # Shown in a frame on the editor; its inline <style> (the accent colour) needs a nonce.
+    use_style_nonce()
+    allow_framing_by_coachapp()
     response = make_response(preview_document(letter, subject, body))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -3,9 +3,12 @@
 import logging
 from io import BytesIO
 
-from flask import flash, redirect, render_template, send_file, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from coachapp.audit.history import client_events_page, portal_label
+from coachapp.audit.models import AuditAction
+from coachapp.audit.services import record_event
 from coachapp.auth.access import client_required
 from coachapp.clients.consents import (
     ConsentRefused,
@@ -70,6 +73,10 @@ def session_download(coaching_session_id: int):
         document = session_pdf(coaching_session)
     except PdfRenderError as error:
         return _pdf_error(error)
+    record_event(
+        AuditAction.PDF_DOWNLOADED, client_id=coaching_session.client_id, target=coaching_session
+    )
+    db.session.commit()  # the download's audit record
     logger.info("Client user %s downloaded session %s", current_user.id, coaching_session.id)
     return _download(document, "application/pdf", session_filename(coaching_session))
 
@@ -154,6 +161,7 @@ def letter_download(letter_id: int):
         document = letter_pdf(sent)
     except PdfRenderError as error:
         return _pdf_error(error)
+    record_event(AuditAction.PDF_DOWNLOADED, client_id=sent.client_id, target=sent)
     db.session.commit()  # keeps a newly rendered PDF in the shared cache
     logger.info("Client user %s downloaded letter %s", current_user.id, sent.id)
     return _download(document, "application/pdf", letter_filename(sent))
@@ -168,9 +176,24 @@ def download_everything():
         archive = coaching_archive(client_record)
     except PdfRenderError as error:
         return _pdf_error(error)
+    record_event(AuditAction.ARCHIVE_DOWNLOADED, client_id=client_record.id)
     db.session.commit()  # keeps newly rendered letter PDFs in the shared cache
     logger.info("Client user %s downloaded the archive", current_user.id)
     return _download(archive, "application/zip", ARCHIVE_NAME)
+
+
+@bp.route("/activity")
+@client_required
+def activity():
+    """Who has seen my records: who opened, downloaded, sent or shared them, and when."""
+    client_record = current_client_or_404()
+    pagination = client_events_page(client_record, request.args.get("page", 1, type=int))
+    return render_template(
+        "portal/activity.html",
+        client_record=client_record,
+        pagination=pagination,
+        label=portal_label,
+    )
 
 
 def _download(document: bytes, mimetype: str, filename: str):

@@ -1,0 +1,40 @@
+"""A coach downloads everything recorded about one of their clients."""
+
+from io import BytesIO
+
+from flask import flash, redirect, send_file, url_for
+from flask_login import current_user
+
+from coachapp.audit.models import AuditAction
+from coachapp.audit.services import record_event
+from coachapp.auth.access import coach_required
+from coachapp.clients import bp
+from coachapp.clients.export import client_export_zip, export_filename
+from coachapp.clients.forms import ActionForm
+from coachapp.clients.services import get_client_or_404
+from coachapp.documents.pdf import PdfRenderError
+from coachapp.extensions import db
+
+
+@bp.post("/<int:client_id>/export")
+@coach_required
+def export(client_id: int):
+    """The client's data as a ZIP: client.json and every session's and letter's PDF."""
+    client = get_client_or_404(client_id)
+    if not ActionForm().validate_on_submit():
+        flash("The page was out of date; try again.", "error")
+        return redirect(url_for(".detail", client_id=client.id))
+    try:
+        archive = client_export_zip(client, current_user)
+    except PdfRenderError as error:
+        db.session.rollback()
+        flash(f"The export could not be made: {error} Please try again in a moment.", "error")
+        return redirect(url_for(".detail", client_id=client_id))
+    record_event(AuditAction.CLIENT_EXPORTED, client_id=client.id, target=client)
+    filename = export_filename(client)
+    db.session.commit()  # the audit record, and newly rendered letter PDFs for the cache
+    response = send_file(
+        BytesIO(archive), mimetype="application/zip", as_attachment=True, download_name=filename
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,114 @@
+"""Rate limits on the forms that guess-and-try attacks aim at: sign-in, the two-step code,
+password links, invitations and blog comments.
+
+Flask-Limiter counts POSTs per client address (``request.remote_addr``, which ProxyFix
+corrects behind a proxy). Each app has its own limiter, so its counters live in its own
+storage: RATELIMIT_STORAGE_URI, in memory by default (per process; several processes share
+counters through e.g. redis://).
+"""
+
+import math
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask import Flask, current_app, render_template, request, url_for
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import NotFound
+
+# Endpoint -> the setting holding its limits ("10 per minute;50 per hour").
+GUARDED_ENDPOINTS = {
+    "auth.login": "RATE_LIMIT_SIGN_IN",
+    "auth.two_factor": "RATE_LIMIT_TWO_FACTOR",
+    "auth.forgot_password": "RATE_LIMIT_RESET_LINKS",
+    "auth.reset_password": "RATE_LIMIT_RESET_LINKS",
+    "auth.accept_invitation": "RATE_LIMIT_INVITATION",
+    "blog.add_comment": "RATE_LIMIT_COMMENTS",
+}
+EXTENSION_KEY = "coachapp.limiter"
+
+WHY_PAUSED = {
+    "auth.login": "There were many sign-in attempts from your connection in a short time, "
+    "so to keep accounts safe coachapp is pausing sign-in here for a little while.",
+    "auth.two_factor": "There were many sign-in codes from your connection in a short time, "
+    "so to keep your account safe coachapp is pausing for a little while.",
+    "auth.forgot_password": "There were many requests for password links from your "
+    "connection in a short time, so coachapp is pausing them for a little while.",
+    "auth.reset_password": "There were many attempts to choose a password from your "
+    "connection in a short time, so coachapp is pausing them for a little while.",
+    "auth.accept_invitation": "There were many attempts to accept an invitation from your "
+    "connection in a short time, so coachapp is pausing them for a little while.",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Give this app its own limiter and put the limits on the guarded forms present.
+
+    Call after the blueprints are registered: the views are wrapped where they are.
+    """
+    limiter = Limiter(key_func=get_remote_address, key_prefix="coachapp")
+    limiter.init_app(app)
+    app.extensions[EXTENSION_KEY] = limiter
+    for endpoint, setting in GUARDED_ENDPOINTS.items():
+        view = app.view_functions.get(endpoint)
+        if view is None:
+            continue  # a form this installation does not have
+        guard = limiter.limit(_limits_from(setting), methods=["POST"])
+        app.view_functions[endpoint] = guard(view)
+    app.register_error_handler(RateLimitExceeded, render_too_many_attempts)
+
+
+def _limits_from(setting: str) -> Callable[[], str]:
+    # Read on each request, so the setting can differ per app (and per test).
+    return lambda: current_app.config[setting]
+
+
+def seconds_to_wait() -> int:
+    """Seconds until the limit this request broke lets the next attempt through."""
+    limit = current_app.extensions[EXTENSION_KEY].current_limit
+    if limit is None:
+        return 60
+    return max(1, math.ceil(limit.window.reset_time - time.time()))
+
+
+def wait_in_words(seconds: int) -> str:
+    minutes = math.ceil(seconds / 60)
+    return "a minute" if minutes <= 1 else f"{minutes} minutes"
+
+
+def render_too_many_attempts(error: RateLimitExceeded):
+    """The friendly 429 page, with a Retry-After and the e-mail address as it was typed."""
+    seconds = seconds_to_wait()
+    if request.endpoint == "blog.add_comment":
+        page = _comment_page(seconds)
+        if page is not None:
+            return page
+    retry_form = retry_action = None
+    if request.endpoint in ("auth.login", "auth.forgot_password"):
+        from coachapp.auth.forms import ForgotPasswordForm, LoginForm
+
+        form_class = LoginForm if request.endpoint == "auth.login" else ForgotPasswordForm
+        retry_form, retry_action = form_class(), url_for(request.endpoint)
+    page = render_template(
+        "errors/429.html",
+        error=error,
+        why=WHY_PAUSED.get(request.endpoint or ""),
+        wait_words=wait_in_words(seconds),
+        retry_form=retry_form,
+        retry_action=retry_action,
+    )
+    return page, 429, {"Retry-After": str(seconds)}
+
+
+def _comment_page(seconds: int):
+    """The blog's own 429 page, with the comment kept to send later."""
+    from coachapp.blog.comment_forms import CommentForm
+    from coachapp.blog.comment_views import render_rate_limited
+    from coachapp.blog.services import get_readable_post_or_404
+
+    try:
+        post = get_readable_post_or_404((request.view_args or {}).get("slug", ""))
+    except NotFound:
+        return None
+    return render_rate_limited(post, CommentForm(), timedelta(seconds=seconds))

@@ -1,0 +1,140 @@
+"""Rate limits on sign-in, two-step codes, password links, invitations and blog comments."""
+
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from coachapp.blog.models import Comment
+from coachapp.extensions import db
+from tests.conftest import make_test_app
+from tests.factories import PASSWORD, make_coach, make_post
+
+OTHER_ADDRESS = {"REMOTE_ADDR": "203.0.113.9"}
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def sign_in(client, email: str, password: str, **kwargs):
+    return client.post("/login", data={"email": email, "password": password}, **kwargs)
+
+
+@pytest.fixture
+def coach_email(app) -> str:
+    with app.app_context():
+        return make_coach().email
+
+
+@pytest.fixture
+def short_window_app(database_url, tmp_path):
+    """An app whose sign-in allows two attempts per three seconds, so a window can pass."""
+    app = make_test_app(tmp_path, database_url, RATE_LIMIT_SIGN_IN="2 per 3 seconds")
+    with app.app_context():
+        make_coach()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def assert_friendly_429(response, longest_wait: int) -> str:
+    page = text(response)
+    assert response.status_code == 429
+    assert "Please wait a few minutes" in page
+    assert 1 <= int(response.headers["Retry-After"]) <= longest_wait
+    return page
+
+
+def test_the_eleventh_sign_in_in_a_minute_gets_a_friendly_429(client, coach_email):
+    for _ in range(20):
+        assert client.get("/login").status_code == 200  # only attempts count, not visits
+    for _ in range(10):
+        assert sign_in(client, coach_email, "a-wrong-guess").status_code == 400
+    response = sign_in(client, "typed@example.com", "the-eleventh-guess")
+    page = assert_friendly_429(response, 60)
+    assert "many sign-in attempts from your connection" in page
+    assert "Please try again in a minute." in page
+    assert 'value="typed@example.com"' in page  # the e-mail address, ready for later
+    assert "the-eleventh-guess" not in page  # never the password
+    # Another connection is not held back.
+    other = sign_in(client, coach_email, PASSWORD, environ_base=OTHER_ADDRESS)
+    assert other.headers["Location"] == "/dashboard"
+
+
+def test_the_right_password_is_refused_too_until_the_window_passes(short_window_app):
+    client = short_window_app.test_client()
+    first_attempt = time.monotonic()
+    for _ in range(2):
+        assert sign_in(client, "coach@example.com", "a-wrong-guess").status_code == 400
+    refused = sign_in(client, "coach@example.com", PASSWORD)
+    assert_friendly_429(refused, 3)
+    assert client.get("/dashboard").status_code == 302  # not signed in
+
+    time.sleep(max(0.0, first_attempt + 3.2 - time.monotonic()))
+    accepted = sign_in(client, "coach@example.com", PASSWORD)
+    assert accepted.headers["Location"] == "/dashboard"
+
+
+def test_each_app_counts_for_itself(short_window_app, database_url, tmp_path):
+    client = short_window_app.test_client()
+    for _ in range(3):
+        sign_in(client, "coach@example.com", "a-wrong-guess")
+    assert sign_in(client, "coach@example.com", PASSWORD).status_code == 429
+    fresh = make_test_app(tmp_path / "second", database_url)
+    response = sign_in(fresh.test_client(), "coach@example.com", PASSWORD)
+    assert response.headers["Location"] == "/dashboard"
+    with fresh.app_context():
+        db.engine.dispose()
+
+
+def test_asking_for_reset_links_is_limited_and_keeps_the_address(client, coach_email):
+    for _ in range(5):
+        response = client.post("/forgot-password", data={"email": coach_email})
+        assert response.status_code == 302
+    response = client.post("/forgot-password", data={"email": "me@example.com"})
+    page = assert_friendly_429(response, 60)
+    assert "requests for password links" in page
+    assert 'value="me@example.com"' in page
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [("/reset-password/guessed-token", 5), ("/invitation/guessed-token", 10)],
+)
+def test_guessing_link_tokens_is_limited(client, path, allowed):
+    data = {"password": "a-new-long-password", "confirm": "a-new-long-password"}
+    for _ in range(allowed):
+        assert client.post(path, data=data).status_code == 404  # no such link
+    page = assert_friendly_429(client.post(path, data=data), 60)
+    assert "a-new-long-password" not in page
+    assert client.get(path).status_code == 404  # reading the page is not an attempt
+
+
+def test_two_step_codes_are_limited(client):
+    for _ in range(10):
+        assert client.post("/login/two-step", data={"code": "123456"}).status_code != 429
+    page = assert_friendly_429(client.post("/login/two-step", data={"code": "123456"}), 60)
+    assert "sign-in codes" in page
+
+
+def test_comments_have_an_outer_limit_that_keeps_the_comment(database_url, tmp_path):
+    app = make_test_app(
+        tmp_path, database_url, RATE_LIMIT_COMMENTS="3 per minute", COMMENT_RATE_LIMIT=100
+    )
+    with app.app_context():
+        slug = make_post(make_coach()).slug
+    reader = app.test_client()
+    comment = {"author_name": "Ana", "author_email": "ana@example.com", "website": ""}
+    for number in range(3):
+        body = {**comment, "body": f"Thought number {number}"}
+        assert reader.post(f"/blog/{slug}/comments", data=body).status_code == 303
+    held = reader.post(
+        f"/blog/{slug}/comments", data={**comment, "body": "My fourth thought, kept for later"}
+    )
+    page = assert_friendly_429(held, 60)
+    assert "My fourth thought, kept for later" in page
+    assert "in about 1 minute" in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Comment)) == 3
+        db.engine.dispose()
