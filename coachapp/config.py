@@ -28,6 +28,9 @@ class DefaultConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # also Secure whenever the request came over HTTPS
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # scrypt with N=2**15, r=8, p=1 (32 MiB and about 0.1 s a hash). A stronger setting
+    # applies to each account at its next sign-in.
+    PASSWORD_HASH_METHOD = "scrypt:32768:8:1"  # noqa: S105  (a method, not a password)
     # A coach may spend an hour on a note: the form's token must not expire before the
     # session does, or the note would be refused on save.
     WTF_CSRF_TIME_LIMIT = None

@@ -14,6 +14,7 @@ from tests.postgres import PostgresCluster, why_postgres_unavailable
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production"
 BACKENDS = ["sqlite", "postgresql"]
+TEST_PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
 
 
 def make_test_app(instance_path: Path, database_url: str, **overrides):
@@ -24,6 +25,9 @@ def make_test_app(instance_path: Path, database_url: str, **overrides):
         "INSTANCE_PATH": instance_path,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
+        # The same scrypt with a smaller cost: hundreds of sign-ins would otherwise take
+        # minutes. test_auth checks the real default.
+        "PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH_METHOD,
     }
     config.update(overrides)
     return create_app(config)

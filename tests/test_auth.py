@@ -3,9 +3,17 @@
 import pytest
 from flask import url_for
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
+from coachapp import create_app
 from coachapp.auth.models import User
-from coachapp.auth.services import AccountError, authenticate, safe_next_path, set_password
+from coachapp.auth.services import (
+    AccountError,
+    authenticate,
+    hash_password,
+    safe_next_path,
+    set_password,
+)
 from coachapp.extensions import db
 from tests.conftest import make_test_app
 from tests.factories import PASSWORD, make_client, make_client_login, make_coach
@@ -122,6 +130,27 @@ def test_passwords_are_stored_hashed(app, coach_email):
         coach = db.session.execute(select(User)).scalar_one()
         assert PASSWORD not in coach.password_hash
         assert authenticate(coach_email, PASSWORD) == coach
+
+
+def test_passwords_are_hashed_with_strong_scrypt_unless_configured_otherwise(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x" * 40, "INSTANCE_PATH": tmp_path})
+    with app.app_context():
+        assert hash_password(PASSWORD).startswith("scrypt:32768:8:1$")
+
+
+def test_a_password_stored_with_weaker_parameters_is_strengthened_at_sign_in(
+    app, browser, coach_email
+):
+    with app.app_context():
+        coach = db.session.execute(select(User)).scalar_one()
+        coach.password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+        db.session.commit()
+    assert browser.login(coach_email, PASSWORD).status_code == 302
+    with app.app_context():
+        stored = db.session.execute(select(User)).scalar_one().password_hash
+        assert stored.startswith(app.config["PASSWORD_HASH_METHOD"] + "$")
+    browser.logout()
+    assert browser.login(coach_email, PASSWORD).status_code == 302
 
 
 def test_every_private_page_sends_anonymous_visitors_to_sign_in(app, client):

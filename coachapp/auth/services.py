@@ -7,7 +7,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from flask import session
+from flask import current_app, session
 from flask_login import login_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -93,8 +93,18 @@ def get_user_by_email(email: str) -> User | None:
 def set_password(user: User, password: str) -> None:
     """Store a new password hash and sign the user out of every other browser."""
     check_new_password(password, password_inputs_for(user))
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     user.session_token = new_session_token()
+
+
+def hash_password(password: str) -> str:
+    """A salted hash of ``password`` with the configured PASSWORD_HASH_METHOD."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether a stored hash was made with other parameters than the configured ones."""
+    return not password_hash.startswith(current_app.config["PASSWORD_HASH_METHOD"] + "$")
 
 
 def create_coach(
@@ -138,8 +148,8 @@ def create_coach(
 
 
 @cache
-def _stand_in_hash() -> str:
-    return generate_password_hash("coachapp: no such account")
+def _stand_in_hash(method: str) -> str:
+    return generate_password_hash("coachapp: no such account", method=method)
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -147,10 +157,13 @@ def authenticate(email: str, password: str) -> User | None:
     user = get_user_by_email(email)
     if user is None or not user.password_hash:
         # Checking a stand-in hash keeps unknown addresses from answering faster.
-        check_password_hash(_stand_in_hash(), password)
+        check_password_hash(_stand_in_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
+    if needs_rehash(user.password_hash):
+        # The password is at hand only now: store it with today's parameters.
+        user.password_hash = hash_password(password)
     return user
 
 
