@@ -20,7 +20,12 @@ from coachapp.coaching.models import CoachingSession
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterRevision
 from coachapp.letters.rendering import letter_pdf
-from coachapp.portal.services import letter_filename, session_filename, session_pdf
+from coachapp.portal.services import (
+    letter_filename,
+    session_filename,
+    session_pdf,
+    unique_filename,
+)
 from coachapp.timeutil import utcnow
 
 EXPORT_FORMAT = 1
@@ -49,16 +54,6 @@ def _iso(value: date | datetime | None) -> str | None:
 
 def _person(user: User | None) -> dict | None:
     return {"name": user.name, "email": user.email} if user is not None else None
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    """``name``, or ``name`` with -2, -3, … before its extension when already taken."""
-    stem, _, extension = name.rpartition(".")
-    candidate, number = name, 2
-    while candidate in taken:
-        candidate, number = f"{stem}-{number}.{extension}", number + 1
-    taken.add(candidate)
-    return candidate
 
 
 def client_sessions(client: Client) -> list[CoachingSession]:
@@ -244,11 +239,11 @@ def client_export_zip(client: Client, exported_by: User) -> bytes:
     """
     taken: set[str] = set()
     sessions = [
-        (coaching_session, f"sessions/{_unique(session_filename(coaching_session), taken)}")
+        (coaching_session, f"sessions/{unique_filename(session_filename(coaching_session), taken)}")
         for coaching_session in client_sessions(client)
     ]
     letters = [
-        (letter, f"letters/{_unique(letter_filename(letter), taken)}")
+        (letter, f"letters/{unique_filename(letter_filename(letter), taken)}")
         for letter in client_letters(client)
     ]
     revision_numbers = {

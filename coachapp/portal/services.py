@@ -152,7 +152,7 @@ def session_pdf(coaching_session: CoachingSession) -> bytes:
     )
 
 
-def _unique(name: str, taken: set[str]) -> str:
+def unique_filename(name: str, taken: set[str]) -> str:
     """``name``, or ``name`` with -2, -3, … before its extension when already taken."""
     stem, _, extension = name.rpartition(".")
     candidate, number = name, 2
@@ -165,9 +165,9 @@ def _unique(name: str, taken: set[str]) -> str:
 def coaching_archive(client_record: Client) -> bytes:
     """Every sent letter and every past session as PDFs in one zip, with an index.html."""
     taken: set[str] = set()
-    letters = [(f"letters/{_unique(letter_filename(letter), taken)}", letter)
+    letters = [(f"letters/{unique_filename(letter_filename(letter), taken)}", letter)
                for letter in sent_letters(client_record)]
-    sessions = [(f"sessions/{_unique(session_filename(s), taken)}", s)
+    sessions = [(f"sessions/{unique_filename(session_filename(s), taken)}", s)
                 for s in past_sessions(client_record)]
     index = render_template(
         "portal/archive_index.html", client_record=client_record,
