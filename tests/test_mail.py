@@ -1,6 +1,7 @@
 """E-mail: building messages, the outbox worker, and sending a letter to a real SMTP server."""
 
 import io
+import time
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -346,3 +347,24 @@ def test_a_message_claimed_by_a_worker_that_vanished_is_sent_after_its_lease(app
         db.session.commit()
         assert claim_due() == [claimed]
         assert db.session.get(OutboxMessage, claimed, populate_existing=True).attempts == 2
+
+
+def test_a_letter_goes_even_when_the_browser_drops_the_connection_as_the_page_ends(
+    app, client, coach_id, smtp, monkeypatch
+):
+    # `flask run` skips a response's close() when the browser resets the connection; the
+    # e-mail must leave anyway, without waiting for the outbox worker.
+    monkeypatch.setattr("coachapp.outbox.services.UNCLOSED_RESPONSE_DELIVERY_SECONDS", 0.2)
+    letter_id = approved_letter(app, coach_id)
+
+    response = client.post(f"/letters/{letter_id}/send", data={"personal_message": "Hello"})
+
+    assert response.status_code == 302
+    deadline = time.monotonic() + 10
+    while not smtp.received and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [(recipients, _message)] = smtp.received
+    assert recipients == ["sofia@example.com"]
+    response.close()  # the close that finally comes sends nothing more
+    time.sleep(0.3)
+    assert len(smtp.received) == 1

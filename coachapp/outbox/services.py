@@ -2,6 +2,7 @@
 
 import logging
 import smtplib
+import threading
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +23,10 @@ log = logging.getLogger(__name__)
 
 # A worker that claimed a message and then vanished gives it up after this long.
 SENDING_LEASE = timedelta(minutes=10)
+# Werkzeug's server (`flask run`) skips a response's close() when the browser resets the
+# connection as the response ends, and with it the delivery waiting there: the message
+# then goes this many seconds after the response instead of waiting for a worker.
+UNCLOSED_RESPONSE_DELIVERY_SECONDS = 5
 # Messages carrying a sign-in link forget their text once delivered.
 SECRET_KINDS = frozenset({"invite", "reset"})
 DELIVERED_SECRET_TEXT = "(Removed after delivery: it held a single-use link.)"  # noqa: S105
@@ -196,7 +201,21 @@ def send_soon(message: OutboxMessage) -> None:
 
     @after_this_request
     def _attempt_after_response(response):
-        response.call_on_close(lambda: _best_effort(app, message_id))
+        once = threading.Lock()  # whichever comes first: the response's close, or the timer
+
+        def attempt() -> None:
+            if once.acquire(blocking=False):
+                _best_effort(app, message_id)
+
+        timer = threading.Timer(UNCLOSED_RESPONSE_DELIVERY_SECONDS, attempt)
+        timer.daemon = True
+
+        def on_close() -> None:
+            timer.cancel()
+            attempt()
+
+        response.call_on_close(on_close)
+        timer.start()
         return response
 
 
