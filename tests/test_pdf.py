@@ -6,6 +6,7 @@ import re
 import signal
 import socket
 from pathlib import Path
+from select import select as wait_until_readable
 
 import pytest
 from PIL import Image
@@ -14,7 +15,8 @@ from sqlalchemy import func, insert, select
 
 from coachapp.auth.models import User
 from coachapp.documents import pdf as pdf_module
-from coachapp.documents.pdf import LocalFilesFetcher, PdfRenderError, render_pdf
+from coachapp.documents.pdf import PdfRenderError, render_pdf
+from coachapp.documents.weasyprint_engine import LocalFilesFetcher
 from coachapp.extensions import db
 from coachapp.letters import rendering
 from coachapp.letters.models import Letter, Letterhead, RenderedPdf
@@ -420,3 +422,21 @@ def test_renderer_process_is_replaced_after_it_is_stopped(tmp_path):
 
     render_pdf("<p>Two.</p>", base_url=tmp_path.as_uri() + "/", allowed_roots=[tmp_path])
     assert pdf_module._renderer.pid not in (None, first)
+
+
+def test_the_renderer_holds_none_of_the_app_processs_pipes(tmp_path):
+    # A pipe the app process had open when its renderer started (a worker's line to its
+    # supervisor, say) must still reach its end of file when the app closes its side:
+    # the renderer, which lives on, lets go of its copy.
+    pdf_module._renderer.stop()
+    read_end, write_end = os.pipe()
+    try:
+        assert render_pdf("<p>Hello</p>", base_url=tmp_path.as_uri() + "/",
+                          allowed_roots=[tmp_path]).startswith(b"%PDF")  # fmt: skip
+        assert pdf_module._renderer.pid is not None
+        os.close(write_end)
+        ready, _, _ = wait_until_readable([read_end], [], [], 5)
+        assert ready and os.read(read_end, 1) == b""  # end of file, not a reader left waiting
+    finally:
+        os.close(read_end)
+        pdf_module._renderer.stop()

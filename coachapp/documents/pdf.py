@@ -1,5 +1,7 @@
 """HTML to PDF with WeasyPrint: only allowed local files, within a time and a memory limit.
 
+WeasyPrint itself (weasyprint_engine.py) is imported on the first render, not with the app.
+
 Knows nothing of the features that call it. Renders run in a renderer process forked from
 the app process, one job at a time: a document that loops, balloons or crashes the C
 libraries costs that process (killed and replaced), never the app. The renderer keeps its
@@ -8,10 +10,11 @@ millisecond per render where forking a process per render would cost tens.
 """
 
 import faulthandler
+import functools
 import hashlib
+import importlib.metadata
 import logging
 import math
-import mimetypes
 import os
 import resource
 import signal
@@ -21,11 +24,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
-
-import weasyprint
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 logger = logging.getLogger(__name__)
 
@@ -39,36 +37,6 @@ RENDERER_MAX_JOBS = 500
 
 class PdfRenderError(Exception):
     """A document could not be turned into a PDF; the message can be shown to a person."""
-
-
-class LocalFilesFetcher(URLFetcher):
-    """Serves ``file://`` URLs inside the allowed folders and refuses every other URL.
-
-    No network, no ``data:`` URLs, no redirects, nothing outside the folders (symlinks
-    and ``..`` are resolved first). A refused URL raises, and WeasyPrint then leaves
-    that image, font or stylesheet out.
-    """
-
-    def __init__(self, allowed_roots: Iterable[Path]):
-        super().__init__(allowed_protocols=("file",), allow_redirects=False)
-        self.allowed_roots = tuple(Path(root).resolve() for root in allowed_roots)
-
-    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
-        path = self.allowed_path(url)
-        if path is None:
-            logger.warning("PDF rendering refused to fetch %.200s", url)
-            raise PermissionError(f"coachapp does not fetch {url[:200]}")
-        mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime_type})
-
-    def allowed_path(self, url: str) -> Path | None:
-        """The real path of a ``file://`` URL inside an allowed folder, else None."""
-        parts = urlsplit(url)
-        if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
-            return None
-        path = Path(unquote(parts.path)).resolve()
-        inside = any(path.is_relative_to(root) for root in self.allowed_roots)
-        return path if inside and path.is_file() else None
 
 
 def file_url(path: Path) -> str:
@@ -115,9 +83,16 @@ def render_pdf(
 
 def stylesheets_fingerprint(paths: Iterable[Path]) -> str:
     """A digest of the stylesheets' text and of the renderer, for keying cached PDFs."""
-    parts = [f"weasyprint {weasyprint.__version__}"]
+    parts = [f"weasyprint {_weasyprint_version()}"]
     parts += [_file_digest(Path(path).resolve()) for path in paths]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+@functools.cache
+def _weasyprint_version() -> str:
+    # Read from the installed metadata: importing WeasyPrint costs most of a second, paid
+    # only when a PDF is made.
+    return importlib.metadata.version("weasyprint")
 
 
 _file_digests: dict[tuple[Path, int], str] = {}
@@ -131,42 +106,11 @@ def _file_digest(path: Path) -> str:
     return _file_digests[key]
 
 
-# In whichever process renders: one font configuration, so the @font-face fonts are
-# decoded once, and the parsed stylesheets, reparsed only when their file changes.
-_font_config: FontConfiguration | None = None
-_stylesheets: dict[tuple, weasyprint.CSS] = {}
-
-
-def font_configuration() -> FontConfiguration:
-    """The process-wide font configuration (created on first use)."""
-    global _font_config
-    if _font_config is None:
-        _font_config = FontConfiguration()
-    return _font_config
-
-
-def parsed_stylesheet(path: str, allowed_roots: tuple[str, ...]) -> weasyprint.CSS:
-    """The stylesheet at ``path``, parsed once per version of the file."""
-    key = (path, Path(path).stat().st_mtime_ns, allowed_roots)
-    if key not in _stylesheets:
-        for stale in [other for other in _stylesheets if other[0] == path]:
-            del _stylesheets[stale]
-        _stylesheets[key] = weasyprint.CSS(
-            filename=path,
-            url_fetcher=LocalFilesFetcher(Path(root) for root in allowed_roots),
-            font_config=font_configuration(),
-        )
-    return _stylesheets[key]
-
-
 def render_in_this_process(job: RenderJob) -> bytes:
     """Render a job here, without limits (the renderer process calls this)."""
-    roots = [Path(root) for root in job.allowed_roots]
-    stylesheets = [parsed_stylesheet(path, job.allowed_roots) for path in job.stylesheets]
-    document = weasyprint.HTML(
-        string=job.html, base_url=job.base_url, url_fetcher=LocalFilesFetcher(roots)
-    )
-    return document.write_pdf(stylesheets=stylesheets, font_config=font_configuration())
+    from coachapp.documents import weasyprint_engine
+
+    return weasyprint_engine.render(job)
 
 
 class Renderer:
@@ -220,11 +164,13 @@ class Renderer:
         if self._connection is not None:
             self._connection.close()
         self._pid = self._connection = None
-        # Load fontconfig and parse the stylesheets here first, so every renderer
-        # inherits them (and their fonts) instead of loading them under its limits.
-        font_configuration()
+        # Load WeasyPrint and fontconfig and parse the stylesheets here first, so every
+        # renderer inherits them (and their fonts) instead of loading them under its limits.
+        from coachapp.documents import weasyprint_engine
+
+        weasyprint_engine.font_configuration()
         for path in job.stylesheets:
-            parsed_stylesheet(path, job.allowed_roots)
+            weasyprint_engine.parsed_stylesheet(path, job.allowed_roots)
         ours, theirs = Pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover  (the renderer process; coverage cannot follow)
@@ -278,7 +224,7 @@ def _serve(connection: Connection) -> None:  # pragma: no cover  (runs in the re
             signal.signal(number, signal.SIG_DFL)
         # A crash here is reported by the app process; no traceback dump on its stderr.
         faulthandler.disable()
-        _close_inherited_sockets(keep=connection.fileno())
+        _close_inherited_connections(keep=connection.fileno())
         while True:
             try:
                 job = connection.recv()
@@ -325,9 +271,11 @@ def _mapped_bytes() -> int:
     return 0
 
 
-def _close_inherited_sockets(keep: int) -> None:  # pragma: no cover  (runs in the renderer)
-    """Let go of the app's sockets (database, listening) that the fork handed the renderer.
+def _close_inherited_connections(keep: int) -> None:  # pragma: no cover  (in the renderer)
+    """Let go of the sockets and pipes the fork handed the renderer (the database, the
+    listening socket, a worker's pipes to its supervisor), but its own and stdio.
 
+    A pipe held here would keep the far end waiting for an end of file that never comes.
     Each becomes /dev/null rather than a closed number, so an object still holding the
     number can never write into a file that later reuses it.
     """
@@ -336,8 +284,11 @@ def _close_inherited_sockets(keep: int) -> None:  # pragma: no cover  (runs in t
     devnull = os.open(os.devnull, os.O_RDWR)
     for name in os.listdir("/proc/self/fd"):
         descriptor = int(name)
+        if descriptor in (0, 1, 2, keep, devnull):
+            continue
         try:
-            if descriptor != keep and stat.S_ISSOCK(os.fstat(descriptor).st_mode):
+            mode = os.fstat(descriptor).st_mode
+            if stat.S_ISSOCK(mode) or stat.S_ISFIFO(mode):
                 os.dup2(devnull, descriptor)
         except OSError:
             pass
