@@ -11,7 +11,6 @@ from flask import current_app, session
 from flask_login import login_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
-from zxcvbn import zxcvbn
 
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
@@ -53,6 +52,8 @@ def check_new_password(password: str, user_inputs: Iterable[str] = ()) -> None:
         raise AccountError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise AccountError(f"Choose a password of at most {MAX_PASSWORD_LENGTH} characters.")
+    from zxcvbn import zxcvbn  # its word lists take a while to load: only when needed
+
     result = zxcvbn(
         password[:PASSWORD_CHECK_PREFIX],
         user_inputs=_guessing_words(user_inputs),

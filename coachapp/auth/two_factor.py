@@ -11,7 +11,6 @@ import string
 from dataclasses import dataclass
 
 import pyotp
-import segno
 from flask import session
 from sqlalchemy import delete, func, or_, select, update
 
@@ -67,6 +66,8 @@ def provisioning_uri(user: User) -> str:
 
 def qr_code_svg(uri: str) -> str:
     """The QR code as inline SVG markup (no data: URL, no style attribute, no script)."""
+    import segno  # only the set-up page draws a QR code
+
     return segno.make(uri).svg_inline(scale=4, title="QR code for your authenticator app")
 
 

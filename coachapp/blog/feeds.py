@@ -7,10 +7,10 @@ a feed reader or search engine must never be sent to whatever Host a request nam
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
-from feedgen.feed import FeedGenerator
 from flask import Flask, current_app
 from markupsafe import escape
 from sqlalchemy import select
@@ -24,6 +24,9 @@ from coachapp.blog.services import (
     rendered_body,
 )
 from coachapp.extensions import db
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
 
 FEED_SIZE = 20
 FEED_SUBTITLE = "Letters and articles for mothers and fathers."
@@ -96,6 +99,8 @@ def feed_document(
     kind: str, title: str, blog_url: str, self_url: str, items: tuple[FeedItem, ...]
 ) -> bytes:
     """The feed's XML, remembered: the same posts give the same document, built once."""
+    from feedgen.feed import FeedGenerator  # loaded with the first feed a reader asks for
+
     feed = FeedGenerator()
     feed.load_extension("dc", atom=False, rss=True)  # RSS names authors only by e-mail
     feed.id(blog_url)
@@ -113,7 +118,7 @@ def feed_document(
     return feed.atom_str(pretty=True) if kind == "atom" else feed.rss_str(pretty=True)
 
 
-def add_entry(feed: FeedGenerator, item: FeedItem) -> None:
+def add_entry(feed: "FeedGenerator", item: FeedItem) -> None:
     """Add one post: links, dates, author, introduction and the whole rendered text."""
     entry = feed.add_entry(order="append")
     entry.id(item.id)

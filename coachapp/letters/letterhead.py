@@ -6,15 +6,18 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import current_app
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
 from coachapp.auth.models import User
 from coachapp.extensions import db
 from coachapp.letters.models import Letterhead
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 DEFAULT_ACCENT = "#9c4f36"
 HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -139,6 +142,8 @@ def prepare_image(data: bytes, what: str) -> PreparedImage:
             f"The {what} is {len(data) / 1024 / 1024:.1f} MB; the largest accepted is "
             f"{IMAGE_MAX_BYTES // 1024 // 1024} MB. Save it smaller and upload it again."
         )
+    from PIL import Image, UnidentifiedImageError  # loaded with the first upload
+
     try:
         image = Image.open(io.BytesIO(data))
         if image.format not in IMAGE_FORMATS:
@@ -158,8 +163,10 @@ def prepare_image(data: bytes, what: str) -> PreparedImage:
         ) from error
 
 
-def _reencoded(image: Image.Image) -> PreparedImage:
+def _reencoded(image: "Image.Image") -> PreparedImage:
     """The image upright, at most IMAGE_STORED_SIDE pixels, as clean PNG or JPEG bytes."""
+    from PIL import ImageOps
+
     source_format = image.format
     image = ImageOps.exif_transpose(image)
     image.thumbnail((IMAGE_STORED_SIDE, IMAGE_STORED_SIDE))
