@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from flask_migrate import upgrade
 from jinja2 import BytecodeCache
+from sqlalchemy import event
 
 from coachapp import create_app
 from coachapp.extensions import db
@@ -185,3 +186,21 @@ def coach_id(app, browser) -> int:
         coach_id = make_coach().id
     browser.login("coach@example.com", PASSWORD)
     return coach_id
+
+
+def statements_for(app, client, path: str) -> list[str]:
+    """The SQL statements one GET of ``path`` runs (the page must answer 200)."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200, path
+    return statements

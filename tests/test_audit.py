@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
@@ -18,6 +18,7 @@ from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterStatus
 from coachapp.letters.services import approve_letter
 from coachapp.timeutil import utcnow
+from tests.conftest import statements_for
 from tests.factories import (
     PASSWORD,
     make_client,
@@ -608,23 +609,6 @@ def test_a_coach_has_no_portal_activity_page(client, browser, practice):
 # A fixed number of queries, however long the log
 
 
-def _statements_for(app, client, path: str) -> int:
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert response.status_code == 200, path
-    return len(statements)
-
-
 def _bulk_events(app, practice: dict, count: int, first: int) -> None:
     """``count`` events over both coaches, some about clients that no longer exist."""
 
@@ -653,11 +637,11 @@ def _bulk_events(app, practice: dict, count: int, first: int) -> None:
 def test_the_log_takes_the_same_few_queries_for_10_or_500_events(app, client, browser, practice):
     sign_in(browser, "coach@example.com")
     _bulk_events(app, practice, 10, 0)
-    with_ten = _statements_for(app, client, "/audit/")
+    with_ten = len(statements_for(app, client, "/audit/"))
     _bulk_events(app, practice, 490, 10)
-    with_five_hundred = _statements_for(app, client, "/audit/")
+    with_five_hundred = len(statements_for(app, client, "/audit/"))
     assert with_ten == with_five_hundred <= 7, with_five_hundred
     page = text(client.get("/audit/"))
     assert "Firefox on Windows" in page and "(deleted)" in page and "Sofia Marin" in page
     sign_in(browser, "sofia@example.com")
-    assert _statements_for(app, client, "/portal/activity") <= 5
+    assert len(statements_for(app, client, "/portal/activity")) <= 5

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, insert, select
 
 from coachapp.auth.models import User
 from coachapp.blog.feeds import atom_feed, rss_feed, sitemap_entries
@@ -26,6 +26,7 @@ from coachapp.blog.models import (
 )
 from coachapp.blog.public_views import render_post_page
 from coachapp.extensions import db
+from tests.conftest import statements_for
 from tests.factories import make_client, make_client_login, make_coach, make_post
 
 CANONICAL = "https://harbour.example"
@@ -721,23 +722,6 @@ def test_blog_pages_use_no_inline_styles_or_scripts(app, client, blog):
 # A fixed number of queries, however large the blog
 
 
-def _statements_for(app, client, path: str) -> int:
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert response.status_code == 200, path
-    return len(statements)
-
-
 def _bulk_posts(blog: dict, count: int, first: int) -> None:
     """``count`` newer public posts, in the category, tagged, every third in the series."""
     now = datetime.now(UTC)
@@ -824,13 +808,13 @@ def test_blog_pages_take_the_same_few_queries_for_10_or_1000_posts(app, client, 
         _bulk_posts(blog, 8, first=0)
         _bulk_comments(plain, 5)
         _bulk_comments(in_series, 5)
-    with_ten = {path: _statements_for(app, client, path) for path in paths}
+    with_ten = {path: len(statements_for(app, client, path)) for path in paths}
     with app.app_context():
         _bulk_posts(blog, 990, first=8)
         _bulk_comments(plain, 495)
         _bulk_comments(in_series, 495)
         assert db.session.scalar(select(func.count(Post.id))) == 1000
-    with_a_thousand = {path: _statements_for(app, client, path) for path in paths}
+    with_a_thousand = {path: len(statements_for(app, client, path)) for path in paths}
     assert with_ten == with_a_thousand
     assert with_a_thousand["/blog/plain-post"] <= 6, with_a_thousand
     assert with_a_thousand["/blog/"] <= 4, with_a_thousand

@@ -4,7 +4,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from coachapp.auth.models import User
 from coachapp.clients.models import Child, Client, Tag
@@ -20,7 +20,7 @@ from coachapp.clients.services import (
 )
 from coachapp.coaching.models import ActionItem, CoachingSession
 from coachapp.extensions import db
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, statements_for
 from tests.factories import (
     PASSWORD,
     make_client,
@@ -529,27 +529,11 @@ def test_a_page_past_the_end_offers_the_first_page(app, client, coach_id):
     assert "Go to the first page" in page
 
 
-def _statements_for(app, client, path: str) -> list[str]:
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return statements
-
-
 def test_the_list_takes_the_same_few_queries_for_10_or_200_clients(app, client, coach_id):
     _many_clients(app, coach_id, 10)
-    with_ten = _statements_for(app, client, "/clients/")
+    with_ten = statements_for(app, client, "/clients/")
     _many_clients(app, coach_id, 190)
-    with_two_hundred = _statements_for(app, client, "/clients/")
+    with_two_hundred = statements_for(app, client, "/clients/")
     assert "Parent001 Example" in text(client.get("/clients/"))
     assert len(with_ten) == len(with_two_hundred) <= 8, with_two_hundred
 

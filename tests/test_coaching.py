@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from coachapp.auth.models import User
 from coachapp.auth.services import create_coach
@@ -13,6 +13,7 @@ from coachapp.clients.models import Client
 from coachapp.coaching.models import ActionItem, CoachingSession, NoteTemplate, Topic
 from coachapp.coaching.services import DEFAULT_TOPICS, coach_topics
 from coachapp.extensions import db
+from tests.conftest import statements_for
 from tests.factories import (
     PASSWORD,
     form_fields,
@@ -867,23 +868,6 @@ def _seed_history(app, coach_id: int, client_ids: list[int], count: int, first: 
         db.session.commit()
 
 
-def _query_count(app, client, path: str) -> int:
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert response.status_code == 200, path
-    return len(statements)
-
-
 def test_list_pages_take_the_same_few_queries_for_10_or_1000_sessions(app, client, coach_id):
     with app.app_context():
         coach = db.session.get(User, coach_id)
@@ -891,9 +875,9 @@ def test_list_pages_take_the_same_few_queries_for_10_or_1000_sessions(app, clien
     paths = ("/clients/", f"/clients/{client_ids[0]}", "/dashboard", "/search?q=guilt")
 
     _seed_history(app, coach_id, client_ids, 10)
-    with_ten = {path: _query_count(app, client, path) for path in paths}
+    with_ten = {path: len(statements_for(app, client, path)) for path in paths}
     _seed_history(app, coach_id, client_ids, 990, first=10)
-    with_a_thousand = {path: _query_count(app, client, path) for path in paths}
+    with_a_thousand = {path: len(statements_for(app, client, path)) for path in paths}
 
     assert with_ten == with_a_thousand
     # The dashboard takes one more: the count of readers' comments awaiting moderation.
