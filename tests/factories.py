@@ -219,6 +219,21 @@ def make_letter(client: Client, body: str = LETTER_BODY, **kwargs):
     return letter
 
 
+def make_sent_letter(client: Client, sent_at: datetime | None = None, **kwargs):
+    """A letter approved by the client's coach (which keeps the revision a consent refers
+    to) and sent to the client's address; ``kwargs`` go to make_letter."""
+    from coachapp.letters.models import LetterStatus
+    from coachapp.letters.services import approve_letter
+
+    letter = make_letter(client, **kwargs)
+    approve_letter(letter, db.session.get(User, client.coach_id), based_on=letter.version)
+    letter.status = LetterStatus.SENT
+    letter.sent_at = sent_at or datetime.now(UTC)
+    letter.sent_to = client.email
+    db.session.commit()
+    return letter
+
+
 def make_letterhead(coach: User, **kwargs):
     """A saved letterhead for the coach, from their account plus the given fields."""
     from coachapp.letters.letterhead import get_letterhead

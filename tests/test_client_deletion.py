@@ -1,6 +1,5 @@
 """Deleting a client: their records and portal sign-in go, posts stay only with consent."""
 
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, text
@@ -13,8 +12,7 @@ from coachapp.clients.consents import give_consent
 from coachapp.clients.models import Client, ConsentMethod
 from coachapp.coaching.models import CoachingSession
 from coachapp.extensions import db
-from coachapp.letters.models import Letter, LetterStatus
-from coachapp.letters.services import approve_letter
+from coachapp.letters.models import Letter
 from coachapp.outbox.models import OutboxMessage
 from tests.conftest import Browser
 from tests.factories import (
@@ -23,8 +21,8 @@ from tests.factories import (
     make_client_login,
     make_coach,
     make_coaching_session,
-    make_letter,
     make_post,
+    make_sent_letter,
 )
 
 REPLACEMENTS = replacement_words(
@@ -41,18 +39,6 @@ def text_of(response) -> str:
     return response.get_data(as_text=True)
 
 
-def sent_letter(client: Client, coach: User, body: str) -> Letter:
-    letter = make_letter(client, body=body, subject="After our talk")
-    approve_letter(letter, coach, based_on=letter.version)
-    letter.status, letter.sent_at, letter.sent_to = (
-        LetterStatus.SENT,
-        datetime.now(UTC),
-        client.email,
-    )
-    db.session.commit()
-    return letter
-
-
 @pytest.fixture
 def anna(app, browser) -> dict:
     """Maya (signed in) and her client Anna, who can sign in to the portal, with two posts
@@ -63,12 +49,12 @@ def anna(app, browser) -> dict:
         anna = make_client(coach, "Anna", last_name="Berg", email="anna.berg@example.com")
         make_client_login(anna)
         make_coaching_session(anna, private_notes="Anna's private worries about Leo.")
-        consented = sent_letter(anna, coach, "Dear Anna,\n\nRest is not a reward.\n\nMaya")
+        consented = make_sent_letter(anna, body="Dear Anna,\n\nRest is not a reward.\n\nMaya")
         consent = give_consent(consented, coach, ConsentMethod.EMAIL, "Said yes on 3 March.")
         kept = post_from_letter(consented, consent, coach, REPLACEMENTS)
         kept.title = "Rest is not a reward"
         publish_post(kept)
-        unconsented = sent_letter(anna, coach, "Dear Anna,\n\nSmall steps count.\n\nMaya")
+        unconsented = make_sent_letter(anna, body="Dear Anna,\n\nSmall steps count.\n\nMaya")
         revision = unconsented.revisions[-1]
         offline = make_post(
             coach,

@@ -3,7 +3,7 @@
 import io
 import json
 import zipfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -17,15 +17,13 @@ from coachapp.clients.models import ConsentMethod
 from coachapp.clients.services import tags_for
 from coachapp.coaching.models import Topic
 from coachapp.extensions import db
-from coachapp.letters.models import LetterStatus
-from coachapp.letters.services import approve_letter
 from tests.factories import (
     PASSWORD,
     make_client,
     make_client_login,
     make_coach,
     make_coaching_session,
-    make_letter,
+    make_sent_letter,
 )
 
 PRIVATE_NOTE = "PRIVATE: she fears her mother's judgement about the nursery."
@@ -70,12 +68,8 @@ def sofia(app, browser) -> dict:
         )
         first.topics = [topic]
         make_coaching_session(client, days_ago=7, private_notes="Second talk.", summary="Calmer.")
-        letter = make_letter(client, body=f"Dear Sofia,\n\n{LETTER_WORDS}\n\nWith warmth,\n\nMaya")
-        approve_letter(letter, coach, based_on=letter.version)
-        letter.status, letter.sent_at, letter.sent_to = (
-            LetterStatus.SENT,
-            datetime.now(UTC),
-            client.email,
+        letter = make_sent_letter(
+            client, body=f"Dear Sofia,\n\n{LETTER_WORDS}\n\nWith warmth,\n\nMaya"
         )
         consent = give_consent(
             letter, coach, ConsentMethod.EMAIL, "E-mail of 3 March: happy to share."

@@ -11,10 +11,16 @@ from coachapp.auth.models import User
 from coachapp.blog.models import Post, PostStatus
 from coachapp.clients.models import Child, PublicationConsent
 from coachapp.extensions import db
-from coachapp.letters.models import Letter, LetterStatus
-from coachapp.letters.services import approve_letter
+from coachapp.letters.models import Letter
 from tests.conftest import csrf_token_from
-from tests.factories import PASSWORD, make_client, make_client_login, make_coach, make_letter
+from tests.factories import (
+    PASSWORD,
+    make_client,
+    make_client_login,
+    make_coach,
+    make_letter,
+    make_sent_letter,
+)
 
 LETTER = """Dear Anna,
 
@@ -34,16 +40,7 @@ def text(response) -> str:
 
 def sent_letter(client, body: str = LETTER) -> Letter:
     """A letter approved by the client's coach and sent."""
-    letter = make_letter(client, body=body, subject="After our talk, Anna")
-    coach = db.session.get(User, client.coach_id)
-    approve_letter(letter, coach, based_on=letter.version)
-    letter.status, letter.sent_at, letter.sent_to = (
-        LetterStatus.SENT,
-        datetime.now(UTC),
-        client.email,
-    )
-    db.session.commit()
-    return letter
+    return make_sent_letter(client, body=body, subject="After our talk, Anna")
 
 
 @pytest.fixture

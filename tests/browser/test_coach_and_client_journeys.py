@@ -20,16 +20,13 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from coachapp.extensions import db
-from coachapp.letters.models import LetterStatus
-from coachapp.letters.services import approve_letter
 from tests.browser.conftest import screenshot
 from tests.factories import (
     PASSWORD,
     make_client,
     make_coach,
     make_coaching_session,
-    make_letter,
+    make_sent_letter,
 )
 
 COACH_EMAIL = "coach@example.com"
@@ -227,16 +224,12 @@ def test_a_client_accepts_the_invitation_reads_and_downloads_her_letter_and_cons
         make_coaching_session(anna, days_ago=4, summary=SUMMARY, private_notes=PRIVATE)
         # As the letter pages leave it: approved (which keeps a revision to consent to),
         # then sent three days ago.
-        letter = make_letter(
+        make_sent_letter(
             anna,
+            sent_at=datetime.now(UTC) - timedelta(days=3),
             subject=LETTER_SUBJECT,
             body=f"Dear Anna,\n\nThank you for Tuesday.\n\n{LETTER_LINE}\n\nWith warmth,\n\nMaya",
         )
-        approve_letter(letter, coach, based_on=letter.version)
-        letter.status = LetterStatus.SENT
-        letter.sent_at = datetime.now(UTC) - timedelta(days=3)
-        letter.sent_to = CLIENT_EMAIL
-        db.session.commit()
 
     # The coach invites Anna to the portal from her page.
     coach_page = new_page()
