@@ -1,12 +1,12 @@
-"""flask backup create | restore | key: encrypted backups of the database and uploads."""
+"""flask backup create | restore | key: encrypted backups of the database and uploads.
+
+The work (and cryptography) is imported by each command, not when coachapp starts.
+"""
 
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
-
-from coachapp.backup.encryption import new_key
-from coachapp.backup.services import create_backup, restore_backup
 
 backup_cli = AppGroup("backup", help="Make an encrypted backup of coachapp's data, or restore one.")
 
@@ -39,6 +39,8 @@ def _size(path: Path) -> str:
 )
 def create_command(output: Path | None) -> None:
     """Back up the database and the uploaded files while coachapp keeps running."""
+    from coachapp.backup.services import create_backup  # only for this command
+
     created = create_backup(output)
     manifest = created.manifest
     uploads = len(manifest["files"]) - 1
@@ -55,6 +57,8 @@ def create_command(output: Path | None) -> None:
 @click.argument("backup_file", type=click.Path(dir_okay=False, path_type=Path))
 def restore_command(backup_file: Path) -> None:
     """Restore a backup into this empty instance and empty database."""
+    from coachapp.backup.services import restore_backup
+
     restored = restore_backup(backup_file)
     manifest = restored.manifest
     click.echo(
@@ -75,6 +79,8 @@ def restore_command(backup_file: Path) -> None:
 @backup_cli.command("key")
 def key_command() -> None:
     """Print a new backup key."""
+    from coachapp.backup.encryption import new_key
+
     click.echo(new_key())
     click.echo(
         "Set it as FLASK_BACKUP_KEY in the environment, or as BACKUP_KEY = '...' in "
