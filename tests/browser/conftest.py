@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import PASSWORD
 from tests.live_server import REPO_ROOT, LiveServer, app_on
 from tests.smtp import SmtpServer
 
@@ -108,6 +109,15 @@ def new_page(chromium, live_server, request):
             suffix = f"-{number}" if len(contexts) > 1 else ""
             page.screenshot(path=SCREENSHOTS / f"{name}{suffix}.png", full_page=True)
         context.close()
+
+
+def sign_in(page, email: str = "coach@example.com", password: str = PASSWORD) -> None:
+    """Sign in through the form, as a person does, and wait to be let in."""
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def screenshot(page, name: str) -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from tests.browser.conftest import CHROMIUM_ARGS, LAPTOP, PHONE, chromium_path
+from tests.browser.conftest import CHROMIUM_ARGS, LAPTOP, PHONE, chromium_path, sign_in
 from tests.live_server import REPO_ROOT, LiveServer, app_on
 
 DEMO_COACH = ("coach@example.com", "demo-coach-password")
@@ -64,14 +64,6 @@ def demo_addresses(database_url: str, tmp_path: Path) -> dict[str, str]:
         "portal_letter": f"/portal/letters/{letter.id}",
         "post": f"/blog/{post_slug}",
     }
-
-
-def sign_in(page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
 
 
 def save_pdf_first_page(pdf: bytes, path: Path) -> None:

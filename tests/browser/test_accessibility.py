@@ -21,9 +21,8 @@ from coachapp.clients.models import ConsentMethod
 from coachapp.extensions import db
 from coachapp.letters.sending import send_letter
 from coachapp.letters.services import approve_letter
-from tests.browser.conftest import LAPTOP, PHONE
+from tests.browser.conftest import LAPTOP, PHONE, sign_in
 from tests.factories import (
-    PASSWORD,
     make_client,
     make_client_login,
     make_coach,
@@ -175,14 +174,6 @@ def main_pages(seeded: Practice) -> dict[str, list[str]]:
 
 
 SIGN_IN = {"coach": "coach@example.com", "client": "sofia@example.com"}
-
-
-def sign_in(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 @pytest.fixture

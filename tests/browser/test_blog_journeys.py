@@ -18,8 +18,8 @@ from coachapp.clients.models import ConsentMethod
 from coachapp.extensions import db
 from coachapp.letters.sending import send_letter
 from coachapp.letters.services import approve_letter
-from tests.browser.conftest import PHONE, screenshot
-from tests.factories import PASSWORD, make_client, make_coach, make_letter, make_post
+from tests.browser.conftest import PHONE, screenshot, sign_in
+from tests.factories import make_client, make_coach, make_letter, make_post
 
 COACH_EMAIL = "coach@example.com"
 BIO = "I am a parent coach and a mother of two. I write for parents who feel they fall short."
@@ -34,14 +34,6 @@ Anna, you do not have to be calm every morning to be a good mother.
 With warmth,
 
 Maya"""
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def test_the_coach_publishes_a_letter_and_the_checker_catches_a_name_left_in(prepare, new_page):

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in
 from tests.factories import (
     PASSWORD,
     make_client,
@@ -85,13 +85,6 @@ def wait_for_mail(mail_server, count: int) -> list:
         time.sleep(0.1)
     assert len(mail_server.messages) == count, [m["Subject"] for m in mail_server.messages]
     return mail_server.messages
-
-
-def sign_in(page: Page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 # 1. The coach's day ----------------------------------------------------------------------
