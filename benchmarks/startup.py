@@ -49,17 +49,22 @@ def sample(code: str, *args: str) -> str:
     return result.stdout.strip()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=15)
-    samples = parser.parse_args().samples
+def measure_startup(samples: int) -> tuple[float, float, list[str]]:
+    """Median seconds of a bare Flask app and of coachapp, and the heavy modules loaded."""
     bare, coachapp, loaded = [], [], []
     with tempfile.TemporaryDirectory() as instance:
         for _ in range(samples):
             bare.append(float(sample(BARE_FLASK)))
             elapsed, loaded = json.loads(sample(COACHAPP, instance, json.dumps(HEAVY_MODULES)))
             coachapp.append(elapsed)
-    bare_median, coachapp_median = statistics.median(bare), statistics.median(coachapp)
+    return statistics.median(bare), statistics.median(coachapp), loaded
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=15)
+    samples = parser.parse_args().samples
+    bare_median, coachapp_median, loaded = measure_startup(samples)
     ratio = coachapp_median / bare_median
     print(f"bare Flask app     {bare_median * 1000:7.0f} ms  (median of {samples})")
     print(f"coachapp           {coachapp_median * 1000:7.0f} ms  = {ratio:.2f}x  "
