@@ -16,7 +16,7 @@ from coachapp.coaching.models import ActionItem
 from coachapp.demo import DEMO_CLIENT_EMAIL, DEMO_CLIENT_PASSWORD
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterStatus
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, statements_for
 from tests.factories import (
     PASSWORD,
     make_client,
@@ -300,3 +300,66 @@ def test_the_demo_client_signs_in_and_finds_a_sent_letter(app, runner, client, b
     assert sent[0].subject in home and "Next steps" in home
     assert "Sofia cried" not in home  # the demo's private notes
     assert client.get(f"/portal/letters/{sent[0].id}").status_code == 200
+
+
+def _client_with_history(app, sessions: int, letters: int) -> dict:
+    """A client with a portal sign-in, ``sessions`` past sessions (one a day, each with a
+    next step) and ``letters`` sent letters; their ids, newest first."""
+    with app.app_context():
+        coach = make_coach()
+        parent = make_client(coach, first_name="Sofia", email="sofia@example.com")
+        make_client_login(parent)
+        made = [
+            make_coaching_session(parent, days_ago=day + 1, summary=f"Summary of day {day + 1}",
+                                  action_items=[f"Step of day {day + 1}"])
+            for day in range(sessions)
+        ]
+        for number in range(letters):
+            _sent(parent, f"Letter body {number}", f"Letter {number + 1}")
+        return {"sessions": [s.id for s in made],
+                "items": [s.action_items[0].id for s in made]}
+
+
+def test_the_portal_home_shows_ten_sessions_a_page_and_the_newest_letters(app, client, browser):
+    history = _client_with_history(app, sessions=25, letters=8)
+    sign_in_as_sofia(browser)
+
+    home = text(client.get("/portal/"))
+    assert [f"session-{sid}" for sid in history["sessions"][:10]] == re.findall(
+        r'id="(session-\d+)"', home)
+    assert "Summary of day 1<" in home and "Summary of day 11<" not in home
+    assert 'href="/portal/?page=3"' in home and "Older sessions" in home
+    assert len(re.findall(r'href="/portal/letters/\d+"', home)) == 5
+    assert 'href="/portal/letters">All 8 letters</a>' in home
+
+    oldest = text(client.get("/portal/?page=3"))
+    assert "Summary of day 25<" in oldest and "Summary of day 20<" not in oldest
+    assert "Summary of day 21<" in oldest and "Newer sessions" in oldest
+    assert "no sessions on this page" in text(client.get("/portal/?page=9"))
+
+
+def test_ticking_a_step_on_an_older_page_returns_to_that_page(app, client, browser):
+    history = _client_with_history(app, sessions=15, letters=0)
+    app.config["WTF_CSRF_ENABLED"] = True
+    sign_in_as_sofia(browser)
+    token = csrf_token_from(text(client.get("/portal/")))
+
+    done = client.post(f"/portal/action-items/{history['items'][12]}/toggle",
+                       data={"csrf_token": token})
+    assert done.headers["Location"] == f"/portal/?page=2#session-{history['sessions'][12]}"
+    newest = client.post(f"/portal/action-items/{history['items'][0]}/toggle",
+                         data={"csrf_token": token})
+    assert newest.headers["Location"] == f"/portal/#session-{history['sessions'][0]}"
+
+
+def test_the_portal_home_costs_the_same_queries_with_a_long_history(app, client, browser):
+    _client_with_history(app, sessions=12, letters=6)
+    sign_in_as_sofia(browser)
+    few = len(statements_for(app, client, "/portal/"))
+    with app.app_context():
+        parent = db.session.scalar(select(Client).where(Client.email == "sofia@example.com"))
+        for day in range(40):
+            make_coaching_session(parent, days_ago=100 + day, action_items=["More"])
+        for number in range(20):
+            _sent(parent, f"Another letter {number}", "Another")
+    assert len(statements_for(app, client, "/portal/")) == few

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from flask import abort, render_template
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from coachapp.clients.models import Client
@@ -27,6 +27,9 @@ from coachapp.templating import user_zone
 from coachapp.timeutil import utcnow
 
 ARCHIVE_NAME = "my-coaching.zip"
+# The portal's home lists this many sessions (each with its summary) and letters a page.
+SESSIONS_PER_PAGE = 10
+LETTERS_ON_HOME = 5
 
 
 def current_client_or_404() -> Client:
@@ -52,6 +55,32 @@ def past_sessions(client_record: Client) -> list[CoachingSession]:
     """The client's sessions that have taken place, newest first."""
     query = _shared_sessions_query(client_record).order_by(CoachingSession.starts_at.desc())
     return list(db.session.scalars(query))
+
+
+def past_sessions_page(client_record: Client, page: int):
+    """One page of the client's past sessions, newest first (the portal's home)."""
+    query = _shared_sessions_query(client_record).order_by(
+        CoachingSession.starts_at.desc(), CoachingSession.id.desc()
+    )
+    return db.paginate(query, page=page, per_page=SESSIONS_PER_PAGE, error_out=False)
+
+
+def page_of_session(client_record: Client, coaching_session: CoachingSession) -> int:
+    """The page of the portal's home that shows ``coaching_session``."""
+    newer = db.session.scalar(
+        select(func.count()).select_from(
+            _shared_sessions_query(client_record)
+            .where(
+                (CoachingSession.starts_at > coaching_session.starts_at)
+                | (
+                    (CoachingSession.starts_at == coaching_session.starts_at)
+                    & (CoachingSession.id > coaching_session.id)
+                )
+            )
+            .subquery()
+        )
+    )
+    return newer // SESSIONS_PER_PAGE + 1
 
 
 def get_past_session_or_404(client_record: Client, coaching_session_id: int) -> CoachingSession:
@@ -83,10 +112,16 @@ def _sent_letters_query(client_record: Client):
     )
 
 
-def sent_letters(client_record: Client) -> list[Letter]:
-    """The letters sent to the client, newest first."""
+def sent_letters(client_record: Client, limit: int | None = None) -> list[Letter]:
+    """The letters sent to the client, newest first (the newest ``limit`` when given)."""
     query = _sent_letters_query(client_record).order_by(Letter.sent_at.desc(), Letter.id.desc())
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def sent_letter_count(client_record: Client) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(_sent_letters_query(client_record).subquery())
+    )
 
 
 def get_sent_letter_or_404(client_record: Client, letter_id: int) -> Letter:

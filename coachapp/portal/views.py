@@ -24,13 +24,16 @@ from coachapp.letters.rendering import letter_pdf
 from coachapp.portal import bp
 from coachapp.portal.services import (
     ARCHIVE_NAME,
+    LETTERS_ON_HOME,
     coaching_archive,
     current_client_or_404,
     get_action_item_or_404,
     get_past_session_or_404,
     get_sent_letter_or_404,
     letter_filename,
-    past_sessions,
+    page_of_session,
+    past_sessions_page,
+    sent_letter_count,
     sent_letters,
     session_filename,
     session_pdf,
@@ -44,13 +47,14 @@ logger = logging.getLogger(__name__)
 @bp.route("/")
 @client_required
 def index():
-    """The client's past sessions, with only what the coach wrote for them."""
+    """The client's past sessions, a page at a time, with only what the coach wrote for them."""
     client_record = current_client_or_404()
     return render_template(
         "portal/index.html",
         client_record=client_record,
-        past_sessions=past_sessions(client_record),
-        letters=sent_letters(client_record),
+        sessions=past_sessions_page(client_record, request.args.get("page", 1, type=int)),
+        letters=sent_letters(client_record, limit=LETTERS_ON_HOME),
+        letter_count=sent_letter_count(client_record),
     )
 
 
@@ -58,10 +62,13 @@ def index():
 @client_required
 def toggle_item(action_item_id: int):
     """Tick one of the client's own next steps done, or open it again."""
-    item = get_action_item_or_404(current_client_or_404(), action_item_id)
+    client_record = current_client_or_404()
+    item = get_action_item_or_404(client_record, action_item_id)
     item.done_at = None if item.done_at else utcnow()
     db.session.commit()
-    return redirect(url_for("portal.index", _anchor=f"session-{item.coaching_session_id}"))
+    page = page_of_session(client_record, item.coaching_session)
+    return redirect(url_for("portal.index", page=page if page > 1 else None,
+                            _anchor=f"session-{item.coaching_session_id}"))
 
 
 @bp.route("/sessions/<int:coaching_session_id>.pdf")
