@@ -5,7 +5,9 @@ variable with the ``FLASK_`` prefix (``FLASK_SQLALCHEMY_DATABASE_URI=...``).
 ``DATABASE_URL`` is accepted as well, as most hosting platforms set it.
 """
 
+import fcntl
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -101,6 +103,8 @@ PLACEHOLDER_SECRET_KEYS = frozenset(
     {"", "dev", "development", "secret", "changeme", "change-me", "change me", "coachapp"}
 )
 MIN_PRODUCTION_SECRET_KEY_LENGTH = 32
+# A key as write_local_secret_key writes it.
+WRITTEN_SECRET_KEY = re.compile(r"^SECRET_KEY = '([0-9a-f]{64})'$", re.MULTILINE)
 
 
 class StartupError(click.ClickException):
@@ -179,14 +183,25 @@ def ensure_secret_key(app: Flask) -> None:
 
 
 def write_local_secret_key(instance_path: Path) -> str:
-    """Append a new random SECRET_KEY to instance/config.py (created private to this user)."""
-    key = secrets.token_hex(32)
+    """The SECRET_KEY of instance/config.py, added there (the file private to this user) if
+    it has none yet.
+
+    Several processes may start at once on a new installation (gunicorn's workers): the
+    first to hold the file's lock writes the key and the others read it, so that every
+    process signs cookies with the same key.
+    """
     config_file = instance_path / "config.py"
-    is_new = not config_file.exists()
     try:
-        descriptor = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
-            if is_new:
+        descriptor = os.open(config_file, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(descriptor, "r+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+            handle.seek(0)
+            written = handle.read()
+            existing = WRITTEN_SECRET_KEY.findall(written)
+            if existing:
+                return existing[-1]
+            key = secrets.token_hex(32)
+            if not written:
                 handle.write("# Local settings for this coachapp installation. Keep private.\n")
             handle.write(f"SECRET_KEY = {key!r}\n")
     except OSError as error:

@@ -1,16 +1,18 @@
 """Configuration layers, the embedded SQLite settings, secret keys and the instance folder."""
 
+import fcntl
 import os
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from coachapp import create_app
-from coachapp.config import StartupError, normalise_database_url
+from coachapp.config import StartupError, normalise_database_url, write_local_secret_key
 from coachapp.extensions import db
 from tests.conftest import TEST_SECRET_KEY
 
@@ -86,6 +88,28 @@ def test_first_local_run_writes_a_private_secret_key_that_later_runs_reuse(
     assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
     second = create_app({"INSTANCE_PATH": tmp_path})
     assert second.config["SECRET_KEY"] == first.config["SECRET_KEY"]
+
+
+def test_processes_starting_together_on_a_new_install_share_one_secret_key(tmp_path):
+    # gunicorn starts its workers at once: one writes the key, the others must read it,
+    # or each would sign cookies with its own key and sign-ins would fail at random.
+    config_file = tmp_path / "config.py"
+    first_key = "a1" * 32
+    found = {}
+    with config_file.open("a") as first_worker:
+        fcntl.flock(first_worker, fcntl.LOCK_EX)  # the first worker is writing its key
+        second_worker = threading.Thread(
+            target=lambda: found.update(key=write_local_secret_key(tmp_path))
+        )
+        second_worker.start()
+        second_worker.join(0.5)
+        assert second_worker.is_alive()  # waits for the first, rather than writing its own
+        first_worker.write(f"SECRET_KEY = '{first_key}'\n")
+        first_worker.flush()
+        fcntl.flock(first_worker, fcntl.LOCK_UN)
+    second_worker.join(5)
+    assert found["key"] == first_key
+    assert config_file.read_text().count("SECRET_KEY") == 1
 
 
 @pytest.mark.parametrize("weak_key", [None, "dev", "change-me", "short-but-not-default"])
