@@ -138,3 +138,12 @@ def test_comments_have_an_outer_limit_that_keeps_the_comment(database_url, tmp_p
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Comment)) == 3
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("production", [True, False])
+def test_production_says_when_rate_limits_are_counted_per_process(tmp_path, caplog, production):
+    # A laptop runs one process; production usually several gunicorn workers.
+    make_test_app(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}", PRODUCTION=production,
+                  SECRET_KEY="x" * 48, RATELIMIT_STORAGE_URI="memory://")
+    said = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert any("counted in this process's memory" in line for line in said) is production

@@ -49,6 +49,12 @@ def init_app(app: Flask) -> None:
     """
     limiter = Limiter(key_func=get_remote_address, key_prefix="coachapp")
     limiter.init_app(app)
+    if app.config["PRODUCTION"] and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        # gunicorn runs several processes; each would let through its own share of attempts.
+        app.logger.warning(
+            "Rate limits are counted in this process's memory (RATELIMIT_STORAGE_URI is "
+            "memory://): with several workers, set it to a shared store such as redis://."
+        )
     app.extensions[EXTENSION_KEY] = limiter
     for endpoint, setting in GUARDED_ENDPOINTS.items():
         view = app.view_functions.get(endpoint)
