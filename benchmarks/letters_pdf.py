@@ -30,18 +30,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import weasyprint
 from flask_migrate import upgrade
-from PIL import Image, ImageDraw
 from pypdf import PdfReader
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 from weasyprint.text.fonts import FontConfiguration
 
+from benchmarks.seed import add_full_letterhead
 from coachapp import create_app
 from coachapp.auth.services import create_coach
 from coachapp.clients.models import Client
 from coachapp.documents import pdf as pdf_module
 from coachapp.extensions import db
-from coachapp.letters.letterhead import get_letterhead, prepare_image, store_image
 from coachapp.letters.models import Letter, RenderedPdf
 from coachapp.letters.rendering import PRINT_STYLESHEETS, letter_html, letter_pdf
 from coachapp.paths import MIGRATIONS_FOLDER, STATIC_FOLDER
@@ -89,33 +88,14 @@ def letter_body(number: int) -> str:
     return f"Dear Sofia,\n\n{middle}\n\nWith warmth, and until the {number + 1}th,\n\nMaya"
 
 
-def sample_image(size: tuple[int, int], draw) -> bytes:
-    image = Image.new("RGBA", size, (0, 0, 0, 0))
-    draw(ImageDraw.Draw(image))
-    output = io.BytesIO()
-    image.save(output, "PNG")
-    return output.getvalue()
-
-
 def seed() -> int:
     """A coach with a full letterhead (logo and signature images) and a client; their id."""
     coach = create_coach("bench@example.com", "Maya Lindqvist", "benchmark-password")
     db.session.flush()
-    letterhead = get_letterhead(coach)
-    logo = sample_image((400, 400), lambda d: d.ellipse((20, 20, 380, 380), fill="#9c4f36"))
-    signature = sample_image((600, 160), lambda d: d.line(
-        [(20, 100), (150, 40), (300, 120), (450, 50), (580, 90)], fill="#1e285a", width=6))
-    letterhead.practice_name = "Harbour Parent Coaching"
-    letterhead.address = "12 Quay Street\nBristol BS1 4DJ"
-    letterhead.phone = "+44 117 496 0123"
-    letterhead.website = "www.harbourparents.co.uk"
-    letterhead.social_links = "Instagram https://instagram.com/harbourparents"
-    letterhead.signature_text = "Maya"
-    letterhead.logo_path = store_image(coach.id, prepare_image(logo, "logo"))
-    letterhead.signature_image_path = store_image(coach.id, prepare_image(signature, "sig"))
+    add_full_letterhead(coach)
     client = Client(coach_id=coach.id, first_name="Sofia", last_name="Marin",
                     email="sofia@example.com")
-    db.session.add_all([letterhead, client])
+    db.session.add(client)
     db.session.commit()
     return client.id
 

@@ -119,7 +119,7 @@ def _note(rng: random.Random, length: int) -> str:
     return " ".join(words).capitalize() + "."
 
 
-def _image(size: tuple[int, int], draw) -> bytes:
+def sample_image(size: tuple[int, int], draw) -> bytes:
     image = Image.new("RGBA", size, (0, 0, 0, 0))
     draw(ImageDraw.Draw(image))
     output = io.BytesIO()
@@ -127,11 +127,11 @@ def _image(size: tuple[int, int], draw) -> bytes:
     return output.getvalue()
 
 
-def _letterhead(coach: User) -> None:
+def add_full_letterhead(coach: User) -> None:
     """A full letterhead: logo, signature image, address and links."""
     letterhead = get_letterhead(coach)
-    logo = _image((400, 400), lambda d: d.ellipse((20, 20, 380, 380), fill="#9c4f36"))
-    signature = _image((600, 160), lambda d: d.line(
+    logo = sample_image((400, 400), lambda d: d.ellipse((20, 20, 380, 380), fill="#9c4f36"))
+    signature = sample_image((600, 160), lambda d: d.line(
         [(20, 100), (150, 40), (300, 120), (450, 50), (580, 90)], fill="#1e285a", width=6))
     letterhead.practice_name = "Harbour Parent Coaching"
     letterhead.address = "12 Quay Street\nBristol BS1 4DJ"
@@ -299,7 +299,7 @@ def seed_practice(clients: int = 1000, sessions: int = 10_000, letters: int = 20
                          practice_name="Harbour Parent Coaching",
                          bio="I was a midwife for twelve years.")
     db.session.flush()
-    _letterhead(owner)
+    add_full_letterhead(owner)
     client_ids = _clients(owner, clients, now)
     portal_client, others = client_ids[0], client_ids[1:]
     _sessions(rng, owner, {portal_client: PORTAL_SESSIONS,
