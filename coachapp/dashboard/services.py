@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from coachapp.auth.models import User
 from coachapp.blog.comments import pending_comment_count
@@ -14,6 +14,14 @@ from coachapp.extensions import db
 
 UPCOMING_DAYS = 14
 LIST_LIMIT = 10
+# The dashboard shows names and dates only: leave the notes, summaries and a client's
+# situation and goals (the long text) in the database.
+SESSION_COLUMNS = load_only(
+    CoachingSession.id, CoachingSession.client_id, CoachingSession.starts_at,
+    CoachingSession.duration_minutes, CoachingSession.format, CoachingSession.follow_up_on,
+)
+CLIENT_COLUMNS = (Client.id, Client.first_name, Client.last_name, Client.preferred_name,
+                  Client.updated_at)
 
 
 @dataclass
@@ -36,7 +44,7 @@ def build_dashboard(coach: User, now: datetime, today: date) -> Dashboard:
     """Gather the dashboard for ``coach`` as of ``now`` (a fixed number of queries)."""
     upcoming = db.session.scalars(
         select(CoachingSession)
-        .options(joinedload(CoachingSession.client))
+        .options(SESSION_COLUMNS, joinedload(CoachingSession.client).load_only(*CLIENT_COLUMNS))
         .where(
             CoachingSession.coach_id == coach.id,
             CoachingSession.starts_at >= now - timedelta(hours=2),
@@ -47,7 +55,7 @@ def build_dashboard(coach: User, now: datetime, today: date) -> Dashboard:
     ).all()
     follow_ups = db.session.scalars(
         select(CoachingSession)
-        .options(joinedload(CoachingSession.client))
+        .options(SESSION_COLUMNS, joinedload(CoachingSession.client).load_only(*CLIENT_COLUMNS))
         .where(
             CoachingSession.coach_id == coach.id,
             CoachingSession.follow_up_on.is_not(None),
@@ -59,6 +67,7 @@ def build_dashboard(coach: User, now: datetime, today: date) -> Dashboard:
     open_items = _open_action_items(coach)
     clients = db.session.scalars(
         select(Client)
+        .options(load_only(*CLIENT_COLUMNS))
         .where(Client.coach_id == coach.id, Client.archived_at.is_(None))
         .order_by(Client.updated_at.desc())
         .limit(LIST_LIMIT)
@@ -86,11 +95,18 @@ def _open_action_items(coach: User) -> list[ActionItem]:
         order = (ActionItem.due_on, ActionItem.id) if dated else (ActionItem.id.desc(),)
         return db.session.scalars(
             select(ActionItem)
-            .options(joinedload(ActionItem.coaching_session).joinedload(CoachingSession.client))
+            .options(
+                joinedload(ActionItem.coaching_session)
+                .options(SESSION_COLUMNS)
+                .joinedload(CoachingSession.client)
+                .load_only(*CLIENT_COLUMNS)
+            )
             .where(belongs_to_coach, ActionItem.done_at.is_(None), due)
             .order_by(*order)
             .limit(LIST_LIMIT)
         ).all()
 
     dated = list(open_steps(dated=True))
+    if len(dated) == LIST_LIMIT:
+        return dated
     return dated + list(open_steps(dated=False))[: LIST_LIMIT - len(dated)]
