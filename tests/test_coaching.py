@@ -868,7 +868,7 @@ def _seed_history(app, coach_id: int, client_ids: list[int], count: int, first: 
         db.session.commit()
 
 
-def test_list_pages_take_the_same_few_queries_for_10_or_1000_sessions(app, client, coach_id):
+def test_list_pages_take_no_more_queries_for_1000_sessions_than_for_10(app, client, coach_id):
     with app.app_context():
         coach = db.session.get(User, coach_id)
         client_ids = [make_client(coach, f"Parent{n}", email="").id for n in range(5)]
@@ -879,7 +879,8 @@ def test_list_pages_take_the_same_few_queries_for_10_or_1000_sessions(app, clien
     _seed_history(app, coach_id, client_ids, 990, first=10)
     with_a_thousand = {path: len(statements_for(app, client, path)) for path in paths}
 
-    assert with_ten == with_a_thousand
+    # (The dashboard may take one fewer: with many dated steps it skips the undated ones.)
+    assert all(with_a_thousand[path] <= with_ten[path] for path in paths), with_a_thousand
     # The dashboard takes one more: the count of readers' comments awaiting moderation.
     limits = {path: 9 if path == "/dashboard" else 8 for path in paths}
     limits[f"/clients/{client_ids[0]}"] = 9  # the client page also records the visit: one INSERT
