@@ -42,7 +42,7 @@ from coachapp.blog.models import (
     Series,
     post_tag_links,
 )
-from coachapp.extensions import db
+from coachapp.extensions import db, init_migrations
 from coachapp.paths import MIGRATIONS_FOLDER
 
 GOAL_RATIO = 0.5
@@ -198,6 +198,7 @@ def main() -> int:
     app = create_app({"INSTANCE_PATH": instance, "SECRET_KEY": "benchmark-" * 4,
                       "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
+        init_migrations(app)
         upgrade(directory=str(MIGRATIONS_FOLDER))
         started = time.perf_counter()
         post_path = seed(options.posts, options.comments)

@@ -34,7 +34,7 @@ from coachapp.coaching.models import (
     coaching_session_topics,
 )
 from coachapp.coaching.search import reindex_sessions
-from coachapp.extensions import db
+from coachapp.extensions import db, init_migrations
 from coachapp.paths import MIGRATIONS_FOLDER
 
 GOAL_RATIO = 3.0
@@ -132,6 +132,7 @@ def main() -> int:
     app = create_app({"INSTANCE_PATH": instance, "SECRET_KEY": "benchmark-" * 4,
                       "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False})
     with app.app_context():
+        init_migrations(app)
         upgrade(directory=str(MIGRATIONS_FOLDER))
         started = time.perf_counter()
         client_id = seed(options.clients, options.sessions_per_client)
