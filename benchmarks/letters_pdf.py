@@ -40,7 +40,7 @@ from coachapp import create_app
 from coachapp.auth.services import create_coach
 from coachapp.clients.models import Client
 from coachapp.documents import pdf as pdf_module
-from coachapp.extensions import db
+from coachapp.extensions import db, init_migrations
 from coachapp.letters.models import Letter, RenderedPdf
 from coachapp.letters.rendering import PRINT_STYLESHEETS, letter_html, letter_pdf
 from coachapp.paths import MIGRATIONS_FOLDER, STATIC_FOLDER
@@ -221,6 +221,7 @@ def main() -> int:
     app = create_app({"INSTANCE_PATH": instance, "SECRET_KEY": "benchmark-" * 4,
                       "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
+        init_migrations(app)
         upgrade(directory=str(MIGRATIONS_FOLDER))
         client_id = seed()
         letter = new_letter(client_id, 0)

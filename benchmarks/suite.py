@@ -46,7 +46,7 @@ from benchmarks.startup import measure_startup  # noqa: E402
 from coachapp import create_app  # noqa: E402
 from coachapp.auth.models import User  # noqa: E402
 from coachapp.coaching.models import CoachingSession  # noqa: E402
-from coachapp.extensions import db  # noqa: E402
+from coachapp.extensions import db, init_migrations  # noqa: E402
 from coachapp.letters.models import Letter, RenderedPdf  # noqa: E402
 from coachapp.letters.rendering import PRINT_STYLESHEETS, letter_html  # noqa: E402
 from coachapp.paths import MIGRATIONS_FOLDER, STATIC_FOLDER  # noqa: E402
@@ -444,6 +444,7 @@ def main() -> int:
         app = create_app({"INSTANCE_PATH": instance, "SECRET_KEY": SECRET_KEY,
                           "SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
+            init_migrations(app)
             upgrade(directory=str(MIGRATIONS_FOLDER))
             started = time.perf_counter()
             practice = seed_practice(writers=options.writers)

@@ -10,8 +10,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from coachapp.config import ensure_instance_folder, load_layered_config
-from coachapp.extensions import csrf, db, login_manager, migrate
-from coachapp.paths import MIGRATIONS_FOLDER, STATIC_FOLDER, TEMPLATE_FOLDER, default_instance_path
+from coachapp.extensions import csrf, db, login_manager
+from coachapp.paths import STATIC_FOLDER, TEMPLATE_FOLDER, default_instance_path
 from coachapp.security import init_app as init_request_guards
 
 
@@ -52,9 +52,8 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the database, migrations, CSRF protection and sign-in to the app."""
+    """Bind the database, CSRF protection and sign-in to the app (migrations: see cli.py)."""
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_FOLDER), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -151,9 +150,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Add coachapp's flask commands (init-db, create-coach, demo)."""
-    from coachapp.cli import commands
+    """Add coachapp's flask commands (init-db, create-coach, demo, outbox, backup, db)."""
+    from coachapp.cli import AppCommands, commands
 
+    # In place of Flask's group, keeping any command a blueprint added: `db` loads lazily.
+    app.cli = AppCommands(app, commands=app.cli.commands)
     for command in commands:
         app.cli.add_command(command)
 

@@ -1,15 +1,36 @@
-"""coachapp's flask commands: init-db, create-coach, demo and outbox."""
+"""coachapp's flask commands: init-db, create-coach, demo, outbox, backup and db."""
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
-from flask_migrate import upgrade
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from coachapp.auth.services import AccountError, check_new_password, create_coach
 from coachapp.backup.cli import backup_cli
-from coachapp.extensions import db
+from coachapp.extensions import db, init_migrations
 from coachapp.outbox.cli import outbox_cli
 from coachapp.paths import MIGRATIONS_FOLDER
+
+
+class AppCommands(AppGroup):
+    """The app's command group, where Flask-Migrate's `flask db` is bound only when asked for.
+
+    Flask-Migrate imports Alembic, a quarter of a second that every worker and command
+    would otherwise pay at start-up (the lazy subcommands pattern of the click docs).
+    """
+
+    MIGRATION_GROUP = "db"
+
+    def __init__(self, app: Flask, **kwargs):
+        super().__init__(app.name, **kwargs)
+        self.app = app
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), self.MIGRATION_GROUP})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == self.MIGRATION_GROUP:
+            init_migrations(self.app)  # adds Flask-Migrate's `db` group to this one
+        return super().get_command(ctx, cmd_name)
 
 
 def _printable_database_url() -> str:
@@ -20,6 +41,9 @@ def _printable_database_url() -> str:
 @with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema to the latest version (safe to repeat)."""
+    from flask_migrate import upgrade  # imports Alembic: only for this command (start-up time)
+
+    init_migrations(current_app)
     upgrade(directory=str(MIGRATIONS_FOLDER))
     click.echo(f"Database is up to date: {_printable_database_url()}")
 

@@ -1,15 +1,18 @@
-"""Flask extensions, created unbound here and bound to the app in the factory."""
+"""Flask extensions, created unbound here and bound to the app in the factory (Flask-Migrate:
+by the commands that need it)."""
 
 import enum
 import sqlite3
 
+from flask import Flask
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Enum, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+
+from coachapp.paths import MIGRATIONS_FOLDER
 
 # Stable constraint names let Alembic alter tables on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -38,9 +41,21 @@ def value_enum(enum_class: type[enum.Enum]) -> Enum:
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+
+
+def init_migrations(app: Flask) -> None:
+    """Bind Flask-Migrate to ``app`` (once), adding `flask db`; call before using flask_migrate.
+
+    create_app leaves this to the commands that change the schema: Flask-Migrate imports
+    Alembic, which would add a quarter of a second to every start-up.
+    """
+    if "migrate" in app.extensions:
+        return
+    from flask_migrate import Migrate  # imports Alembic: only when needed (start-up time)
+
+    Migrate(app, db, directory=str(MIGRATIONS_FOLDER), render_as_batch=True)
 
 
 @event.listens_for(Engine, "connect")

@@ -3,8 +3,6 @@
 import logging
 from functools import cache
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,6 +14,8 @@ log = logging.getLogger(__name__)
 
 def database_status() -> dict[str, str]:
     """Whether the database answers, and whether its schema is at the latest migration."""
+    from alembic.runtime.migration import MigrationContext  # on first check (start-up time)
+
     try:
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -30,4 +30,6 @@ def database_status() -> dict[str, str]:
 @cache
 def _expected_heads() -> frozenset[str]:
     """The newest migration(s) shipped with this code; read once per process."""
+    from alembic.script import ScriptDirectory  # on first check (start-up time)
+
     return frozenset(ScriptDirectory(str(MIGRATIONS_FOLDER)).get_heads())

@@ -10,7 +10,7 @@ from jinja2 import BytecodeCache
 from sqlalchemy import event
 
 from coachapp import create_app
-from coachapp.extensions import db
+from coachapp.extensions import db, init_migrations
 from coachapp.paths import MIGRATIONS_FOLDER
 from tests.postgres import PostgresCluster, why_postgres_unavailable
 
@@ -60,6 +60,7 @@ def migrate_database(instance_path: Path, database_url: str) -> None:
     """Bring a database to the latest schema, as `flask init-db` does."""
     app = make_test_app(instance_path, database_url)
     with app.app_context():
+        init_migrations(app)
         upgrade(directory=str(MIGRATIONS_FOLDER))
         db.engine.dispose()
 

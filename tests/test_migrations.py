@@ -6,7 +6,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from coachapp.coaching.search import include_in_autogenerate
-from coachapp.extensions import db
+from coachapp.extensions import db, init_migrations
 from coachapp.paths import MIGRATIONS_FOLDER
 from tests.conftest import make_test_app
 
@@ -50,6 +50,7 @@ def test_init_db_can_run_again_without_harm(empty_database_url, tmp_path):
 def test_every_migration_can_be_undone_and_redone(empty_database_url, tmp_path):
     app = make_test_app(tmp_path, empty_database_url)
     with app.app_context():
+        init_migrations(app)
         upgrade(directory=str(MIGRATIONS_FOLDER))
         downgrade(directory=str(MIGRATIONS_FOLDER), revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}

@@ -7,7 +7,10 @@ import sys
 from tests.live_server import REPO_ROOT
 
 # Each is needed by a few requests or commands only, and costs start-up time for all.
-LOADED_ON_FIRST_USE = ("weasyprint", "PIL", "zxcvbn", "segno", "feedgen", "cryptography")
+LOADED_ON_FIRST_USE = (
+    *("weasyprint", "PIL", "zxcvbn", "segno", "feedgen", "cryptography"),
+    *("flask_migrate", "alembic", "email_validator", "markdown_it"),
+)
 
 BUILD_THE_APP = """
 import json, sys
@@ -17,7 +20,17 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-def test_starting_coachapp_loads_no_pdf_image_password_qr_feed_or_backup_library(tmp_path):
+def run_flask(*args: str, instance_path) -> str:
+    """What `flask --app coachapp <args>` prints, run as a user would run it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "coachapp", *args],
+        cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+        env={"COACHAPP_INSTANCE_PATH": str(instance_path), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    return result.stdout
+
+
+def test_starting_coachapp_loads_none_of_the_libraries_only_some_requests_need(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", BUILD_THE_APP, str(tmp_path)],
         cwd=REPO_ROOT, capture_output=True, text=True, check=True,
@@ -25,9 +38,12 @@ def test_starting_coachapp_loads_no_pdf_image_password_qr_feed_or_backup_library
     loaded = set(json.loads(result.stdout))
     assert [name for name in LOADED_ON_FIRST_USE if name in loaded] == []
     # …and the app still has the commands that need them.
-    commands = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "coachapp", "backup", "--help"],
-        cwd=REPO_ROOT, capture_output=True, text=True, check=True,
-        env={"COACHAPP_INSTANCE_PATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
-    assert "create" in commands.stdout and "restore" in commands.stdout
+    backup_help = run_flask("backup", "--help", instance_path=tmp_path)
+    assert "create" in backup_help and "restore" in backup_help
+
+
+def test_the_migration_commands_are_listed_and_load_when_asked_for(tmp_path):
+    assert "Perform database migrations." in run_flask("--help", instance_path=tmp_path)
+    db_help = run_flask("db", "--help", instance_path=tmp_path)
+    for command in ("migrate", "upgrade", "downgrade", "current", "history"):
+        assert f"\n  {command} " in db_help

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from functools import cache
 from urllib.parse import urlsplit
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app, session
 from flask_login import login_user
 from sqlalchemy import select
@@ -41,6 +40,17 @@ class WrongPassword(AccountError):
 def normalise_email(email: str) -> str:
     """E-mail addresses are compared without surrounding spaces and case."""
     return email.strip().lower()
+
+
+def valid_email(address: str) -> str:
+    """``address`` as an account stores it (normalised, lower case); AccountError if invalid."""
+    # Its import compiles many patterns: only once an address is given (start-up time).
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(address, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise AccountError(f"That e-mail address is not valid: {error}") from error
 
 
 def check_new_password(password: str, user_inputs: Iterable[str] = ()) -> None:
@@ -119,10 +129,7 @@ def create_coach(
     bio: str = "",
 ) -> User:
     """Add a coach; the first coach of a new practice is its owner. Flushes, does not commit."""
-    try:
-        email = validate_email(email, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
-        raise AccountError(f"That e-mail address is not valid: {error}") from error
+    email = valid_email(email)
     if not name.strip():
         raise AccountError("A coach needs a name.")
     if get_user_by_email(email) is not None:
@@ -276,10 +283,7 @@ def change_email(user: User, password: str, new_email: str) -> None:
     Flushes nothing; the caller signs this browser in again and commits.
     """
     check_current_password(user, password)
-    try:
-        email = validate_email(new_email.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
-        raise AccountError(f"That e-mail address is not valid: {error}") from error
+    email = valid_email(new_email.strip())
     if email == user.email:
         raise AccountError("That is already the address you sign in with.")
     if get_user_by_email(email) is not None:

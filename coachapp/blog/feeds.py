@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-from xml.etree import ElementTree
 
 from flask import Flask, current_app
 from markupsafe import escape
@@ -192,6 +191,8 @@ def sitemap_entries(now: datetime | None = None) -> list[tuple[str, datetime | N
 
 def sitemap_xml(now: datetime | None = None) -> bytes:
     """sitemap.xml in the sitemaps.org format."""
+    from xml.etree import ElementTree  # only search engines ask for this (start-up time)
+
     urlset = ElementTree.Element("urlset", xmlns=SITEMAP_NAMESPACE)
     for address, changed in sitemap_entries(now):
         url = ElementTree.SubElement(urlset, "url")

@@ -22,8 +22,11 @@ import stat
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +174,8 @@ class Renderer:
         weasyprint_engine.font_configuration()
         for path in job.stylesheets:
             weasyprint_engine.parsed_stylesheet(path, job.allowed_roots)
+        from multiprocessing.connection import Pipe  # with the first render (start-up time)
+
         ours, theirs = Pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover  (the renderer process; coverage cannot follow)
@@ -216,7 +221,7 @@ def _result(kind: str, payload) -> bytes:
     )
 
 
-def _serve(connection: Connection) -> None:  # pragma: no cover  (runs in the renderer)
+def _serve(connection: "Connection") -> None:  # pragma: no cover  (runs in the renderer)
     """The renderer process: render jobs until the app process goes away, then exit."""
     status = 0
     try:
