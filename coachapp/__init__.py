@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
         public,
     )
     from coachapp.auth.access import require_login_unless_public
+    from coachapp.blog import page_cache
 
     app.before_request(require_login_unless_public)
     blueprints = (
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    page_cache.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
