@@ -203,8 +203,9 @@ class BlogRevision(db.Model):
     """One row whose number changes with every change that can alter a public blog page.
 
     Database triggers bump it (see the migration "blog revision"), never the app: that way
-    bulk UPDATEs, cascades and other processes count too. Cached pages are checked against
-    it on every request (coachapp/blog/page_cache.py).
+    bulk UPDATEs, cascades and other processes count too. The first change makes the row;
+    none yet reads as 0. Cached pages are checked against it on every request
+    (coachapp/blog/page_cache.py).
     """
 
     __tablename__ = "blog_revision"

@@ -82,14 +82,16 @@ def init_app(app: Flask) -> None:
 
 @cache
 def _state_statement() -> Select:
+    # No row yet means nothing has changed since the table was made: revision 0.
+    revision = select(BlogRevision.revision).where(BlogRevision.id == 1).scalar_subquery()
     public_by_now = select(func.count(Post.id)).where(public_now()).scalar_subquery()
-    return select(BlogRevision.revision, public_by_now).where(BlogRevision.id == 1)
+    return select(func.coalesce(revision, 0), public_by_now)
 
 
-def blog_state() -> tuple[int, int] | None:
-    """(revision, posts public by now) in one query; None if the revision row is missing."""
-    row = db.session.execute(_state_statement(), {"now": utcnow()}).one_or_none()
-    return None if row is None else (row[0], row[1])
+def blog_state() -> tuple[int, int]:
+    """(revision, posts public by now), in one query."""
+    revision, public_by_now = db.session.execute(_state_statement(), {"now": utcnow()}).one()
+    return revision, public_by_now
 
 
 def reader_may_share() -> bool:
@@ -112,8 +114,6 @@ def shared_with_readers(view: Callable) -> Callable:
         if pages is None or not reader_may_share():
             return view(*args, **kwargs)
         state = blog_state()
-        if state is None:
-            return view(*args, **kwargs)
         # The prefix a proxy may add (X-Forwarded-Prefix) changes every link on the page.
         address = request.script_root + request.full_path
         page = pages.get(address, state)

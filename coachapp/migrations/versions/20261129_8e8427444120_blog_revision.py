@@ -33,7 +33,12 @@ WATCHED_TABLES = (
     "practices",  # the blog's name
 )
 EVENTS = ("insert", "update", "delete")
-BUMP = "UPDATE blog_revision SET revision = revision + 1"
+# The row appears with the first change, so that a new database holds no data at all
+# (`backup restore` goes only into an empty one); no row reads as revision 0.
+BUMP = (
+    "INSERT INTO blog_revision (id, revision) VALUES (1, 1) "
+    "ON CONFLICT (id) DO UPDATE SET revision = blog_revision.revision + 1"
+)
 
 
 def _sqlite_trigger(table: str, event: str) -> str:
@@ -58,12 +63,11 @@ def _postgresql_trigger(table: str) -> str:
 
 
 def upgrade():
-    blog_revision = op.create_table('blog_revision',
+    op.create_table('blog_revision',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('revision', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_blog_revision'))
     )
-    op.bulk_insert(blog_revision, [{"id": 1, "revision": 0}])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(POSTGRESQL_FUNCTION)
         for table in WATCHED_TABLES:
