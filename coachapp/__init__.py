@@ -85,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
         public,
     )
     from coachapp.auth.access import require_login_unless_public
+    from coachapp.blog import page_cache
 
     app.before_request(require_login_unless_public)
     blueprints = (
@@ -94,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    page_cache.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

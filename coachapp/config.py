@@ -91,6 +91,9 @@ class DefaultConfig:
     COMMENT_RATE_LIMIT = 5
     COMMENT_RATE_WINDOW_SECONDS = 600
     COMMENT_MAX_LINKS = 2
+    # Rendered public blog pages each app process keeps for readers who are not signed in
+    # (checked against the database on every request); 0 turns the cache off.
+    BLOG_PAGE_CACHE_SIZE = 256
     # Backups (flask backup create): the key that encrypts them, made with `flask backup key`
     # (keep a copy away from the server: without it no backup opens), and where they go
     # (default: instance/backups).

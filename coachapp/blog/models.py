@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coachapp.extensions import db, value_enum
@@ -197,3 +197,18 @@ class BlogProfile(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     coach = relationship("User")
+
+
+class BlogRevision(db.Model):
+    """One row whose number changes with every change that can alter a public blog page.
+
+    Database triggers bump it (see the migration "blog revision"), never the app: that way
+    bulk UPDATEs, cascades and other processes count too. The first change makes the row;
+    none yet reads as 0. Cached pages are checked against it on every request
+    (coachapp/blog/page_cache.py).
+    """
+
+    __tablename__ = "blog_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -13,6 +13,7 @@ from coachapp.blog.comment_forms import CommentForm
 from coachapp.blog.comments import approved_comments
 from coachapp.blog.feeds import atom_feed, robots_txt, rss_feed, sitemap_xml
 from coachapp.blog.models import Category, Post, PostTag, Series
+from coachapp.blog.page_cache import shared_with_readers
 from coachapp.blog.services import (
     BlogSite,
     author_page,
@@ -61,6 +62,7 @@ class PageMeta:
 
 @bp.route("/blog/")
 @public_view
+@shared_with_readers
 def index():
     """The newest public posts, ten to a page."""
     page = _page_number()
@@ -71,6 +73,7 @@ def index():
 
 @bp.route("/blog/<slug>")
 @public_view
+@shared_with_readers
 def post(slug: str):
     """One post, with its series, neighbours, author and readers' comments."""
     return render_post_page(get_readable_post_or_404(slug))
@@ -114,6 +117,7 @@ def render_post_page(post: Post, comment_form: CommentForm | None = None, status
 
 @bp.route("/blog/category/<slug>")
 @public_view
+@shared_with_readers
 def category(slug: str):
     """A category's public posts."""
     found = get_by_slug_or_404(Category, slug)
@@ -129,6 +133,7 @@ def category(slug: str):
 
 @bp.route("/blog/tag/<slug>")
 @public_view
+@shared_with_readers
 def tag(slug: str):
     """The public posts carrying a tag."""
     found = get_by_slug_or_404(PostTag, slug)
@@ -144,6 +149,7 @@ def tag(slug: str):
 
 @bp.route("/blog/series/<slug>")
 @public_view
+@shared_with_readers
 def series(slug: str):
     """A series' public parts in reading order."""
     found = get_by_slug_or_404(Series, slug)
@@ -157,6 +163,7 @@ def series(slug: str):
 
 @bp.route("/blog/authors/<int:author_id>")
 @public_view
+@shared_with_readers
 def author(author_id: int):
     """A coach's page: who they are, where to follow them, and their public posts."""
     coach = get_author_or_404(author_id)
@@ -194,6 +201,7 @@ def author_photo(author_id: int):
 
 @bp.route("/blog/feed.atom")
 @public_view
+@shared_with_readers
 def feed_atom():
     """The newest posts as an Atom feed."""
     return Response(atom_feed(), mimetype="application/atom+xml")
@@ -201,6 +209,7 @@ def feed_atom():
 
 @bp.route("/blog/feed.rss")
 @public_view
+@shared_with_readers
 def feed_rss():
     """The newest posts as an RSS feed."""
     return Response(rss_feed(), mimetype="application/rss+xml")
@@ -208,6 +217,7 @@ def feed_rss():
 
 @bp.route("/sitemap.xml")
 @public_view
+@shared_with_readers
 def sitemap():
     """Every public page of the blog, for search engines."""
     return Response(sitemap_xml(), mimetype="application/xml")
