@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 from coachapp import create_app
 from coachapp.extensions import db
+from coachapp.letters import rendering
 from coachapp.paths import MIGRATIONS_FOLDER
 from tests.postgres import PostgresCluster, why_postgres_unavailable
 
@@ -186,6 +187,22 @@ def coach_id(app, browser) -> int:
         coach_id = make_coach().id
     browser.login("coach@example.com", PASSWORD)
     return coach_id
+
+
+@pytest.fixture
+def renders(monkeypatch) -> list[str]:
+    """Replace WeasyPrint with a stand-in that records each render and returns a fake PDF.
+
+    Every PDF on a letterhead (letters and sessions) is rendered through this one seam.
+    """
+    calls: list[str] = []
+
+    def fake_render_pdf(html: str, **_options) -> bytes:
+        calls.append(html)
+        return b"%PDF-fake " + str(len(calls)).encode()
+
+    monkeypatch.setattr(rendering, "render_pdf", fake_render_pdf)
+    return calls
 
 
 def statements_for(app, client, path: str) -> list[str]:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from coachapp.auth.models import User
 from coachapp.clients.models import Client
-from coachapp.coaching.models import ActionItem
+from coachapp.coaching.models import ActionItem, CoachingSession
 from coachapp.demo import DEMO_CLIENT_EMAIL, DEMO_CLIENT_PASSWORD
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterStatus
@@ -217,6 +217,37 @@ def test_download_everything_is_one_zip_of_letters_and_sessions_without_private_
     assert SOFIA_LETTER in contents and "first weeks" in contents
     for absent in ("PRIVATE-SOFIA", "DRAFT-WORDS", "APPROVED-WORDS", "UPCOMING", "Daniel"):
         assert absent not in contents
+
+
+def pdf_entries(response) -> dict[str, bytes]:
+    """The PDFs in a downloaded zip, by name."""
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    return {name: archive.read(name) for name in archive.namelist() if name.endswith(".pdf")}
+
+
+def test_a_second_download_renders_nothing_again_and_an_edited_session_renders_afresh(
+    app, client, browser, families, renders
+):
+    sign_in_as_sofia(browser)
+    first = pdf_entries(client.get("/portal/download"))
+    assert len(first) == 3 and len(renders) == 3  # one letter, two past sessions
+
+    again = client.get("/portal/download")
+    assert_private_download(again, "my-coaching.zip", "application/zip")
+    assert pdf_entries(again) == first
+    assert client.get(f"/portal/sessions/{families['second']}.pdf").status_code == 200
+    assert len(renders) == 3  # every PDF came from the cache
+
+    with app.app_context():
+        db.session.get(CoachingSession, families["first"]).summary = "A calmer drop-off."
+        db.session.commit()
+    edited = pdf_entries(client.get("/portal/download"))
+    assert len(renders) == 4 and "A calmer drop-off." in renders[-1]
+    session_name = f"sessions/session-{families['first_day']}.pdf"
+    assert edited[session_name] != first[session_name]
+    assert {n: d for n, d in edited.items() if n != session_name} == {
+        n: d for n, d in first.items() if n != session_name
+    }
 
 
 def test_another_clients_letters_sessions_steps_and_files_are_not_found(

@@ -235,7 +235,7 @@ def _posts(client: Client, letter_ids: list[int], revision_numbers: dict[int, in
 def client_export_zip(client: Client, exported_by: User) -> bytes:
     """The client's data export as ZIP bytes. Raises PdfRenderError if a PDF cannot be made.
 
-    Newly rendered letter PDFs join the shared cache in the current transaction.
+    Newly rendered PDFs join the shared cache in the current transaction.
     """
     taken: set[str] = set()
     sessions = [

@@ -32,7 +32,7 @@ def export(client_id: int):
         return redirect(url_for(".detail", client_id=client_id))
     record_event(AuditAction.CLIENT_EXPORTED, client_id=client.id, target=client)
     filename = export_filename(client)
-    db.session.commit()  # the audit record, and newly rendered letter PDFs for the cache
+    db.session.commit()  # the audit record, and newly rendered PDFs for the cache
     response = send_file(
         BytesIO(archive), mimetype="application/zip", as_attachment=True, download_name=filename
     )

@@ -16,12 +16,11 @@ from sqlalchemy.orm import selectinload
 
 from coachapp.clients.models import Client
 from coachapp.coaching.models import ActionItem, CoachingSession
-from coachapp.documents.pdf import file_url, render_pdf
+from coachapp.documents.pdf import file_url
 from coachapp.extensions import db
 from coachapp.letters.letterhead import coach_and_letterhead, css_page_size, image_file, safe_accent
 from coachapp.letters.models import Letter, LetterStatus
-from coachapp.letters.rendering import PRINT_STYLESHEETS, allowed_roots, letter_pdf
-from coachapp.paths import STATIC_FOLDER
+from coachapp.letters.rendering import PrintDocument, cached_pdf, letter_pdf
 from coachapp.richtext import render_markdown
 from coachapp.templating import user_zone
 from coachapp.timeutil import utcnow
@@ -118,7 +117,7 @@ class SharedActionItem:
     done: bool
 
 
-def session_html(coaching_session: CoachingSession) -> str:
+def session_document(coaching_session: CoachingSession) -> PrintDocument:
     """The session's shared notes as a printable page: date, summary, action items.
 
     The private notes are not passed to the template at all, so no template change
@@ -127,7 +126,7 @@ def session_html(coaching_session: CoachingSession) -> str:
     _coach, letterhead = coach_and_letterhead(coaching_session.coach_id)
     logo = image_file(letterhead.logo_path)
     zone = user_zone()
-    return render_template(
+    html = render_template(
         "pdf/session.html",
         letterhead=letterhead,
         accent=safe_accent(letterhead.accent_colour),
@@ -140,16 +139,14 @@ def session_html(coaching_session: CoachingSession) -> str:
             for item in coaching_session.action_items
         ],
     )
+    return PrintDocument(html, (logo,) if logo else (), letterhead.paper_size or "A4")
 
 
 def session_pdf(coaching_session: CoachingSession) -> bytes:
-    """The session's shared notes as a PDF (raises PdfRenderError when it cannot be made)."""
-    return render_pdf(
-        session_html(coaching_session),
-        base_url=STATIC_FOLDER.as_uri() + "/",
-        allowed_roots=allowed_roots(),
-        stylesheets=PRINT_STYLESHEETS,
-    )
+    """The session's shared notes as a PDF: from the cache when nothing has changed, else
+    rendered and cached (the caller commits). Raises PdfRenderError when it cannot be made.
+    """
+    return cached_pdf(session_document(coaching_session), coaching_session)
 
 
 def unique_filename(name: str, taken: set[str]) -> str:

@@ -76,7 +76,7 @@ def session_download(coaching_session_id: int):
     record_event(
         AuditAction.PDF_DOWNLOADED, client_id=coaching_session.client_id, target=coaching_session
     )
-    db.session.commit()  # the download's audit record
+    db.session.commit()  # the download's audit record, and a newly rendered PDF for the cache
     logger.info("Client user %s downloaded session %s", current_user.id, coaching_session.id)
     return _download(document, "application/pdf", session_filename(coaching_session))
 
@@ -177,7 +177,7 @@ def download_everything():
     except PdfRenderError as error:
         return _pdf_error(error)
     record_event(AuditAction.ARCHIVE_DOWNLOADED, client_id=client_record.id)
-    db.session.commit()  # keeps newly rendered letter PDFs in the shared cache
+    db.session.commit()  # keeps newly rendered PDFs in the shared cache
     logger.info("Client user %s downloaded the archive", current_user.id)
     return _download(archive, "application/zip", ARCHIVE_NAME)
 
