@@ -2,7 +2,9 @@
 
 import re
 import shutil
+import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask_migrate import upgrade
@@ -10,6 +12,7 @@ from jinja2 import BytecodeCache
 from sqlalchemy import event
 
 from coachapp import create_app
+from coachapp.documents import archive
 from coachapp.extensions import db
 from coachapp.letters import rendering
 from coachapp.paths import MIGRATIONS_FOLDER
@@ -203,6 +206,18 @@ def renders(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(rendering, "render_pdf", fake_render_pdf)
     return calls
+
+
+def spy_on_archive_files(monkeypatch) -> list:
+    """Every temporary file an archive is written into, in the order they were opened."""
+    opened = []
+
+    def spooled_file(**options):
+        opened.append(tempfile.SpooledTemporaryFile(**options))  # noqa: SIM115  (the spy keeps it)
+        return opened[-1]
+
+    monkeypatch.setattr(archive, "tempfile", SimpleNamespace(SpooledTemporaryFile=spooled_file))
+    return opened
 
 
 def statements_for(app, client, path: str) -> list[str]:

@@ -4,10 +4,10 @@ Every query here starts from the signed-in person's own Client record, so anothe
 client's session, action item or letter is simply not found (a 404, never a 403).
 """
 
-import io
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
+from typing import IO
 
 from flask import abort, render_template
 from flask_login import current_user
@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from coachapp.clients.models import Client
 from coachapp.coaching.models import ActionItem, CoachingSession
+from coachapp.documents.archive import zip_into_temporary_file
 from coachapp.documents.pdf import file_url
 from coachapp.extensions import db
 from coachapp.letters.letterhead import coach_and_letterhead, css_page_size, image_file, safe_accent
@@ -159,8 +160,13 @@ def unique_filename(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def coaching_archive(client_record: Client) -> bytes:
-    """Every sent letter and every past session as PDFs in one zip, with an index.html."""
+def coaching_archive(client_record: Client) -> IO[bytes]:
+    """Every sent letter and every past session as PDFs in one zip, with an index.html.
+
+    The zip is a temporary file for the caller to send and close, written one PDF at a
+    time. Raises PdfRenderError if a PDF cannot be made; new PDFs join the cache in the
+    current transaction.
+    """
     taken: set[str] = set()
     letters = [(f"letters/{unique_filename(letter_filename(letter), taken)}", letter)
                for letter in sent_letters(client_record)]
@@ -170,11 +176,8 @@ def coaching_archive(client_record: Client) -> bytes:
         "portal/archive_index.html", client_record=client_record,
         letters=letters, sessions=sessions, made_at=utcnow(),
     )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("index.html", index)
-        for name, letter in letters:
-            archive.writestr(name, letter_pdf(letter))
-        for name, coaching_session in sessions:
-            archive.writestr(name, session_pdf(coaching_session))
-    return buffer.getvalue()
+    return zip_into_temporary_file([
+        ("index.html", lambda: index),
+        *((name, partial(letter_pdf, letter)) for name, letter in letters),
+        *((name, partial(session_pdf, coaching_session)) for name, coaching_session in sessions),
+    ])
