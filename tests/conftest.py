@@ -2,7 +2,9 @@
 
 import re
 import shutil
+import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask_migrate import upgrade
@@ -10,7 +12,9 @@ from jinja2 import BytecodeCache
 from sqlalchemy import event
 
 from coachapp import create_app
+from coachapp.documents import archive
 from coachapp.extensions import db, init_migrations
+from coachapp.letters import rendering
 from coachapp.paths import MIGRATIONS_FOLDER
 from tests.postgres import PostgresCluster, why_postgres_unavailable
 
@@ -187,6 +191,34 @@ def coach_id(app, browser) -> int:
         coach_id = make_coach().id
     browser.login("coach@example.com", PASSWORD)
     return coach_id
+
+
+@pytest.fixture
+def renders(monkeypatch) -> list[str]:
+    """Replace WeasyPrint with a stand-in that records each render and returns a fake PDF.
+
+    Every PDF on a letterhead (letters and sessions) is rendered through this one seam.
+    """
+    calls: list[str] = []
+
+    def fake_render_pdf(html: str, **_options) -> bytes:
+        calls.append(html)
+        return b"%PDF-fake " + str(len(calls)).encode()
+
+    monkeypatch.setattr(rendering, "render_pdf", fake_render_pdf)
+    return calls
+
+
+def spy_on_archive_files(monkeypatch) -> list:
+    """Every temporary file an archive is written into, in the order they were opened."""
+    opened = []
+
+    def spooled_file(**options):
+        opened.append(tempfile.SpooledTemporaryFile(**options))  # noqa: SIM115  (the spy keeps it)
+        return opened[-1]
+
+    monkeypatch.setattr(archive, "tempfile", SimpleNamespace(SpooledTemporaryFile=spooled_file))
+    return opened
 
 
 def statements_for(app, client, path: str) -> list[str]:

@@ -17,6 +17,7 @@ from coachapp.clients.models import ConsentMethod
 from coachapp.clients.services import tags_for
 from coachapp.coaching.models import Topic
 from coachapp.extensions import db
+from tests.conftest import spy_on_archive_files
 from tests.factories import (
     PASSWORD,
     make_client,
@@ -150,6 +151,26 @@ def test_the_export_holds_everything_recorded_about_the_client(app, client, sofi
             select(AuditEvent).where(AuditEvent.action == AuditAction.CLIENT_EXPORTED.value)
         )
         assert event.client_id == sofia["client"] and event.actor_id == sofia["coach"]
+
+
+def test_a_second_export_renders_no_pdf_again_and_closes_its_file(
+    client, sofia, renders, monkeypatch
+):
+    spools = spy_on_archive_files(monkeypatch)
+    first = export(client, sofia["client"])
+    assert len(renders) == 3  # two sessions and a letter
+    second = export(client, sofia["client"])
+    assert len(renders) == 3
+
+    for response in (first, second):
+        assert response.content_length == len(response.data)
+        response.close()
+    pdfs = [
+        {name: archive.read(name) for name in archive.namelist() if name.endswith(".pdf")}
+        for archive in (zipfile.ZipFile(io.BytesIO(r.data)) for r in (first, second))
+    ]
+    assert len(pdfs[0]) == 3 and pdfs[0] == pdfs[1]
+    assert len(spools) == 2 and all(spool.closed for spool in spools)
 
 
 def test_another_coach_cannot_export_my_client(app, client, sofia, browser):

@@ -14,6 +14,8 @@ from pypdf import PdfReader
 from sqlalchemy import func, insert, select
 
 from coachapp.auth.models import User
+from coachapp.clients.models import Client
+from coachapp.coaching.models import ActionItem, CoachingSession
 from coachapp.documents import pdf as pdf_module
 from coachapp.documents.pdf import PdfRenderError, render_pdf
 from coachapp.documents.weasyprint_engine import LocalFilesFetcher
@@ -22,11 +24,13 @@ from coachapp.letters import rendering
 from coachapp.letters.models import Letter, Letterhead, RenderedPdf
 from coachapp.letters.rendering import content_hash, letter_document, letter_html, letter_pdf
 from coachapp.paths import STATIC_FOLDER
+from coachapp.portal.services import session_document, session_pdf
 from tests.factories import (
     PASSWORD,
     long_letter_body,
     make_client,
     make_coach,
+    make_coaching_session,
     make_letter,
     make_letterhead,
 )
@@ -244,19 +248,6 @@ def test_a_client_named_like_html_is_printed_as_text(app, coach_id):
 # --- The PDF cache ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def renders(monkeypatch) -> list[str]:
-    """Replace WeasyPrint with a stand-in that records each render and returns a fake PDF."""
-    calls: list[str] = []
-
-    def fake_render_pdf(html: str, **_options) -> bytes:
-        calls.append(html)
-        return b"%PDF-fake " + str(len(calls)).encode()
-
-    monkeypatch.setattr(rendering, "render_pdf", fake_render_pdf)
-    return calls
-
-
 def cached_rows(letter_id: int) -> int:
     return db.session.scalar(
         select(func.count()).select_from(RenderedPdf).where(RenderedPdf.letter_id == letter_id)
@@ -343,6 +334,138 @@ def test_two_processes_storing_the_same_pdf_keep_one_copy(app, letter_id, monkey
         db.session.commit()
         assert cached_rows(letter_id) == 1
         assert letter_pdf(db.session.get(Letter, letter_id)) == b"%PDF-theirs"
+
+
+# --- Session PDFs in the same cache ----------------------------------------------------------
+
+SESSION_PRIVATE = "PRIVATE: she fears her mother's judgement"
+SESSION_SUMMARY = "We talked about the first weeks at nursery."
+
+
+@pytest.fixture
+def session_id(app, coach_id) -> int:
+    """A session of the signed-in coach with Sofia Marin, on a full letterhead."""
+    with app.app_context():
+        coach = db.session.get(User, coach_id)
+        make_letterhead(coach, **LETTERHEAD)
+        sofia = make_client(coach, "Sofia", last_name="Marin")
+        return make_coaching_session(
+            sofia, private_notes=SESSION_PRIVATE, summary=SESSION_SUMMARY,
+            action_items=["Visit the nursery together"],
+        ).id  # fmt: skip
+
+
+def cached_session_rows(session_id: int) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(RenderedPdf)
+        .where(RenderedPdf.coaching_session_id == session_id)
+    )
+
+
+def test_an_unchanged_session_is_served_from_the_cache(app, session_id, renders):
+    with app.app_context():
+        first = session_pdf(db.session.get(CoachingSession, session_id))
+        db.session.commit()
+        db.session.expire_all()
+
+        again = session_pdf(db.session.get(CoachingSession, session_id))
+        assert cached_session_rows(session_id) == 1
+
+    assert again == first
+    assert len(renders) == 1
+    assert SESSION_SUMMARY in renders[0]
+
+
+def test_any_change_to_what_a_session_pdf_shows_renders_it_again(
+    app, session_id, renders, monkeypatch
+):
+    def change_summary(coaching_session, letterhead):
+        coaching_session.summary = "We agreed on a calmer drop-off."
+
+    def tick_a_step_done(coaching_session, letterhead):
+        coaching_session.action_items[0].done_at = coaching_session.starts_at
+
+    def add_a_step(coaching_session, letterhead):
+        coaching_session.action_items.append(ActionItem(position=1, text="Book an evening"))
+
+    def change_accent(coaching_session, letterhead):
+        letterhead.accent_colour = "#336699"
+
+    def change_paper(coaching_session, letterhead):
+        letterhead.paper_size = "Letter"
+
+    def add_logo(coaching_session, letterhead):
+        coach_id = coaching_session.coach_id
+        folder = Path(app.instance_path) / "uploads" / "letterheads" / str(coach_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "logo.png").write_bytes(png_bytes())
+        letterhead.logo_path = f"letterheads/{coach_id}/logo.png"
+
+    def redraw_logo(coaching_session, letterhead):
+        logo = Path(app.instance_path) / "uploads" / letterhead.logo_path
+        logo.write_bytes(png_bytes(colour=(0, 0, 0)) + b"\0")
+
+    def change_stylesheets_or_renderer(coaching_session, letterhead):
+        monkeypatch.setattr(rendering, "stylesheets_fingerprint", lambda paths: "another")
+
+    changes = [change_summary, tick_a_step_done, add_a_step, change_accent, change_paper,
+               add_logo, redraw_logo, change_stylesheets_or_renderer]
+    with app.app_context():
+        coaching_session = db.session.get(CoachingSession, session_id)
+        letterhead = db.session.scalar(select(Letterhead))
+        session_pdf(coaching_session)
+        db.session.commit()
+        for number, change in enumerate(changes, start=2):
+            change(coaching_session, letterhead)
+            db.session.commit()
+            session_pdf(coaching_session)
+            db.session.commit()
+            assert len(renders) == number, change.__name__
+            assert cached_session_rows(session_id) == 1  # the session's older PDF is gone
+    assert "We agreed on a calmer drop-off." in renders[1] and SESSION_SUMMARY not in renders[1]
+
+
+def test_private_notes_are_not_in_a_session_pdf_nor_in_what_its_cache_is_keyed_by(
+    app, session_id, renders
+):
+    with app.app_context():
+        coaching_session = db.session.get(CoachingSession, session_id)
+        key = content_hash(session_document(coaching_session))
+        session_pdf(coaching_session)
+        db.session.commit()
+        coaching_session.private_notes = "PRIVATE: something new she said"
+        db.session.commit()
+
+        assert content_hash(session_document(coaching_session)) == key
+        session_pdf(coaching_session)
+    assert len(renders) == 1
+    assert "PRIVATE" not in renders[0]
+
+
+def test_deleting_a_session_or_a_client_deletes_their_cached_pdfs(
+    app, client, coach_id, session_id, renders
+):
+    with app.app_context():
+        sofia = db.session.get(CoachingSession, session_id).client
+        other_id = make_coaching_session(sofia, days_ago=3, summary="Another talk.").id
+        letter = make_letter(sofia)
+        for coaching_session_id in (session_id, other_id):
+            session_pdf(db.session.get(CoachingSession, coaching_session_id))
+        letter_pdf(letter)
+        db.session.commit()
+        client_id = sofia.id
+        assert db.session.scalar(select(func.count()).select_from(RenderedPdf)) == 3
+
+    assert client.post(f"/sessions/{session_id}/delete").status_code == 302
+    with app.app_context():
+        assert cached_session_rows(session_id) == 0
+        assert cached_session_rows(other_id) == 1
+
+    assert client.post(f"/clients/{client_id}/delete").status_code == 302
+    with app.app_context():
+        assert db.session.get(Client, client_id) is None
+        assert db.session.scalar(select(func.count()).select_from(RenderedPdf)) == 0
 
 
 # --- Downloading ----------------------------------------------------------------------------

@@ -10,13 +10,16 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from coachapp.audit.models import AuditAction, AuditEvent
 from coachapp.auth.models import User
 from coachapp.clients.models import Client
-from coachapp.coaching.models import ActionItem
+from coachapp.coaching.models import ActionItem, CoachingSession
 from coachapp.demo import DEMO_CLIENT_EMAIL, DEMO_CLIENT_PASSWORD
+from coachapp.documents.pdf import PdfRenderError
 from coachapp.extensions import db
+from coachapp.letters import rendering
 from coachapp.letters.models import Letter, LetterStatus
-from tests.conftest import csrf_token_from, statements_for
+from tests.conftest import csrf_token_from, spy_on_archive_files, statements_for
 from tests.factories import (
     PASSWORD,
     make_client,
@@ -217,6 +220,73 @@ def test_download_everything_is_one_zip_of_letters_and_sessions_without_private_
     assert SOFIA_LETTER in contents and "first weeks" in contents
     for absent in ("PRIVATE-SOFIA", "DRAFT-WORDS", "APPROVED-WORDS", "UPCOMING", "Daniel"):
         assert absent not in contents
+
+
+def pdf_entries(response) -> dict[str, bytes]:
+    """The PDFs in a downloaded zip, by name."""
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    return {name: archive.read(name) for name in archive.namelist() if name.endswith(".pdf")}
+
+
+def test_a_second_download_renders_nothing_again_and_an_edited_session_renders_afresh(
+    app, client, browser, families, renders
+):
+    sign_in_as_sofia(browser)
+    first = pdf_entries(client.get("/portal/download"))
+    assert len(first) == 3 and len(renders) == 3  # one letter, two past sessions
+
+    again = client.get("/portal/download")
+    assert_private_download(again, "my-coaching.zip", "application/zip")
+    assert pdf_entries(again) == first
+    assert client.get(f"/portal/sessions/{families['second']}.pdf").status_code == 200
+    assert len(renders) == 3  # every PDF came from the cache
+
+    with app.app_context():
+        db.session.get(CoachingSession, families["first"]).summary = "A calmer drop-off."
+        db.session.commit()
+    edited = pdf_entries(client.get("/portal/download"))
+    assert len(renders) == 4 and "A calmer drop-off." in renders[-1]
+    session_name = f"sessions/session-{families['first_day']}.pdf"
+    assert edited[session_name] != first[session_name]
+    assert {n: d for n, d in edited.items() if n != session_name} == {
+        n: d for n, d in first.items() if n != session_name
+    }
+
+
+def test_the_archive_file_is_closed_when_the_download_ends(client, browser, families, monkeypatch):
+    spools = spy_on_archive_files(monkeypatch)
+    sign_in_as_sofia(browser)
+
+    response = client.get("/portal/download")
+    assert zipfile.ZipFile(io.BytesIO(response.data)).testzip() is None
+    assert response.content_length == len(response.data)
+    assert len(spools) == 1 and not spools[0].closed  # sent from the file as it is read
+    response.close()
+    assert spools[0].closed
+
+
+def test_a_pdf_that_cannot_be_made_shows_the_calm_page_instead_of_a_partial_archive(
+    app, client, browser, families, monkeypatch
+):
+    def fail_on_the_second(html: str, **_options) -> bytes:
+        calls.append(html)
+        if len(calls) == 2:
+            raise PdfRenderError("The PDF could not be made. Please try again in a moment.")
+        return b"%PDF-fake"
+
+    calls: list[str] = []
+    monkeypatch.setattr(rendering, "render_pdf", fail_on_the_second)
+    spools = spy_on_archive_files(monkeypatch)
+    sign_in_as_sofia(browser)
+
+    response = client.get("/portal/download")
+    assert response.status_code == 503 and not response.data.startswith(b"PK")
+    assert "The PDF could not be made" in text(response)
+    assert len(spools) == 1 and spools[0].closed
+    with app.app_context():
+        assert db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == AuditAction.ARCHIVE_DOWNLOADED.value)
+        ) is None
 
 
 def test_another_clients_letters_sessions_steps_and_files_are_not_found(

@@ -1,13 +1,14 @@
 """A client's data export: everything coachapp holds about one client, as JSON and PDFs.
 
 The ZIP holds ``client.json`` (UTF-8, ISO dates and times in UTC), every session's PDF
-(what the client sees in the portal) and every letter's PDF, one rendered at a time.
+(what the client sees in the portal) and every letter's PDF, written into a temporary file
+one at a time.
 """
 
-import io
 import json
-import zipfile
 from datetime import date, datetime
+from functools import partial
+from typing import IO
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -17,6 +18,7 @@ from coachapp.blog.models import Post
 from coachapp.blog.services import canonical_url
 from coachapp.clients.models import Client, PublicationConsent
 from coachapp.coaching.models import CoachingSession
+from coachapp.documents.archive import zip_into_temporary_file
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterRevision
 from coachapp.letters.rendering import letter_pdf
@@ -232,10 +234,11 @@ def _posts(client: Client, letter_ids: list[int], revision_numbers: dict[int, in
     ]
 
 
-def client_export_zip(client: Client, exported_by: User) -> bytes:
-    """The client's data export as ZIP bytes. Raises PdfRenderError if a PDF cannot be made.
+def client_export_zip(client: Client, exported_by: User) -> IO[bytes]:
+    """The client's data export as a ZIP in a temporary file, for the caller to send and
+    close. Raises PdfRenderError if a PDF cannot be made.
 
-    Newly rendered letter PDFs join the shared cache in the current transaction.
+    Newly rendered PDFs join the shared cache in the current transaction.
     """
     taken: set[str] = set()
     sessions = [
@@ -266,12 +269,10 @@ def client_export_zip(client: Client, exported_by: User) -> bytes:
         "consents": _consents(client, revision_numbers),
         "posts": _posts(client, [letter.id for letter, _ in letters], revision_numbers),
     }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.txt", README)
-        archive.writestr("client.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-        for coaching_session, name in sessions:
-            archive.writestr(name, session_pdf(coaching_session))
-        for letter, name in letters:
-            archive.writestr(name, letter_pdf(letter))
-    return buffer.getvalue()
+    client_json = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return zip_into_temporary_file([
+        ("README.txt", lambda: README),
+        ("client.json", lambda: client_json),
+        *((name, partial(session_pdf, coaching_session)) for coaching_session, name in sessions),
+        *((name, partial(letter_pdf, letter)) for letter, name in letters),
+    ])

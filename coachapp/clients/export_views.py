@@ -1,8 +1,6 @@
 """A coach downloads everything recorded about one of their clients."""
 
-from io import BytesIO
-
-from flask import flash, redirect, send_file, url_for
+from flask import flash, redirect, url_for
 from flask_login import current_user
 
 from coachapp.audit.models import AuditAction
@@ -12,6 +10,7 @@ from coachapp.clients import bp
 from coachapp.clients.export import client_export_zip, export_filename
 from coachapp.clients.forms import ActionForm
 from coachapp.clients.services import get_client_or_404
+from coachapp.documents.archive import send_archive
 from coachapp.documents.pdf import PdfRenderError
 from coachapp.extensions import db
 
@@ -30,11 +29,11 @@ def export(client_id: int):
         db.session.rollback()
         flash(f"The export could not be made: {error} Please try again in a moment.", "error")
         return redirect(url_for(".detail", client_id=client_id))
-    record_event(AuditAction.CLIENT_EXPORTED, client_id=client.id, target=client)
-    filename = export_filename(client)
-    db.session.commit()  # the audit record, and newly rendered letter PDFs for the cache
-    response = send_file(
-        BytesIO(archive), mimetype="application/zip", as_attachment=True, download_name=filename
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    try:
+        record_event(AuditAction.CLIENT_EXPORTED, client_id=client.id, target=client)
+        filename = export_filename(client)
+        db.session.commit()  # the audit record, and newly rendered PDFs for the cache
+    except BaseException:
+        archive.close()  # no response will close it
+        raise
+    return send_archive(archive, filename)

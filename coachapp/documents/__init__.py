@@ -1,1 +1,2 @@
-"""Documents made from HTML: PDF rendering. Knows nothing of the features that use it."""
+"""Documents made from HTML: PDF rendering, and ZIP archives of documents. Knows nothing of
+the features that use it."""

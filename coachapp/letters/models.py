@@ -123,7 +123,8 @@ class Letterhead(db.Model):
 class RenderedPdf(db.Model):
     """A PDF already rendered, found again by the hash of everything that went into it.
 
-    Kept in the database so every app process sharing it shares the cache.
+    Kept in the database so every app process sharing it shares the cache. Each belongs
+    to one letter or one coaching session, and goes when that is deleted.
     """
 
     __tablename__ = "rendered_pdfs"
@@ -132,6 +133,9 @@ class RenderedPdf(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     letter_id: Mapped[int | None] = mapped_column(
         ForeignKey("letters.id", ondelete="CASCADE"), index=True
+    )
+    coaching_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coaching_sessions.id", ondelete="CASCADE"), index=True
     )
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,4 +1,8 @@
-"""A letter as the HTML its PDF is made from, and the PDF itself, cached by content hash."""
+"""A letter as the HTML its PDF is made from, and the PDF itself, cached by content hash.
+
+The cache serves every document printed on a coach's letterhead: letters, and the
+sessions' shared notes (coachapp.portal.services).
+"""
 
 import hashlib
 import logging
@@ -14,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from coachapp.auth.models import User
 from coachapp.clients.models import Client
+from coachapp.coaching.models import CoachingSession
 from coachapp.diskfull import is_disk_full
 from coachapp.documents.pdf import file_url, render_pdf, stylesheets_fingerprint
 from coachapp.extensions import db
@@ -41,8 +46,8 @@ DATE_FORMATS = {"A4": "%-d %B %Y", "Letter": "%B %-d, %Y"}
 
 
 @dataclass(frozen=True)
-class LetterDocument:
-    """Everything a letter's PDF is made from: the HTML, the images it shows, the paper."""
+class PrintDocument:
+    """Everything a PDF is made from: the HTML, the images it shows, the paper."""
 
     html: str
     images: tuple[Path, ...]
@@ -64,7 +69,7 @@ def _ends_with_name(body: str, name: str) -> bool:
     return bool(name.strip()) and last_line.casefold() == name.strip().casefold()
 
 
-def letter_document(letter: Letter) -> LetterDocument:
+def letter_document(letter: Letter) -> PrintDocument:
     """The letter on its coach's letterhead, addressed to its client, dated."""
     coach, letterhead = coach_and_letterhead(letter.coach_id)
     logo = image_file(letterhead.logo_path)
@@ -86,7 +91,7 @@ def letter_document(letter: Letter) -> LetterDocument:
         name_under_signature=not _ends_with_name(letter.body or "", letterhead.display_name),
     )
     images = tuple(path for path in (logo, signature) if path)
-    return LetterDocument(html, images, letterhead.paper_size or "A4")
+    return PrintDocument(html, images, letterhead.paper_size or "A4")
 
 
 @lru_cache(maxsize=16)
@@ -119,7 +124,7 @@ def contact_details(letterhead: Letterhead) -> list[tuple[str, str | None]]:
     return details
 
 
-def content_hash(document: LetterDocument) -> str:
+def content_hash(document: PrintDocument) -> str:
     """A digest of everything that shapes the PDF; any change to any of it changes the digest."""
     digest = hashlib.sha256()
     digest.update(document.html.encode())
@@ -131,7 +136,7 @@ def content_hash(document: LetterDocument) -> str:
     return digest.hexdigest()
 
 
-def render_letter(document: LetterDocument) -> bytes:
+def render_document(document: PrintDocument) -> bytes:
     """Render the document to PDF within the configured time and memory limits."""
     config = current_app.config
     return render_pdf(
@@ -150,33 +155,42 @@ def letter_pdf(letter: Letter) -> bytes:
     Raises PdfRenderError when it cannot be rendered. A new PDF joins the cache in the
     current transaction (the caller commits); it replaces the letter's older PDFs.
     """
-    document = letter_document(letter)
+    return cached_pdf(letter_document(letter), letter)
+
+
+def cached_pdf(document: PrintDocument, owner: Letter | CoachingSession) -> bytes:
+    """The document's PDF from the cache, or rendered and cached as ``owner``'s only PDF.
+
+    Raises PdfRenderError when it cannot be rendered; the caller commits.
+    """
     key = content_hash(document)
     cached = db.session.execute(
         select(RenderedPdf.pdf).where(RenderedPdf.content_hash == key)
     ).scalar_one_or_none()
     if cached is not None:
         return cached
-    pdf = render_letter(document)
-    _store(letter.id, key, pdf)
+    pdf = render_document(document)
+    _store(owner, key, pdf)
     return pdf
 
 
-def _store(letter_id: int, key: str, pdf: bytes) -> None:
+def _store(owner: Letter | CoachingSession, key: str, pdf: bytes) -> None:
     """Cache a PDF; if another process stored the same one meanwhile, keep theirs.
 
     When the database has no room for it (PostgreSQL says so here; SQLite only at the
     caller's commit, which then answers with the disk-full page), only the cache is
     lost: the PDF is still returned.
     """
+    owner_column = (
+        RenderedPdf.letter_id if isinstance(owner, Letter) else RenderedPdf.coaching_session_id
+    )
     try:
         with db.session.begin_nested():
+            # The owner's earlier PDFs show what it no longer is: nothing will ask for them.
             db.session.execute(
-                delete(RenderedPdf).where(
-                    RenderedPdf.letter_id == letter_id, RenderedPdf.content_hash != key
-                )
+                delete(RenderedPdf).where(owner_column == owner.id, RenderedPdf.content_hash != key)
             )
-            db.session.add(RenderedPdf(content_hash=key, letter_id=letter_id, pdf=pdf))
+            db.session.add(RenderedPdf(content_hash=key, pdf=pdf, **{owner_column.key: owner.id}))
     except IntegrityError:
         # The unique content_hash refused a second copy: the savepoint is rolled back and
         # the other process's identical PDF serves the next request.
@@ -184,7 +198,9 @@ def _store(letter_id: int, key: str, pdf: bytes) -> None:
     except OperationalError as error:
         if not is_disk_full(error):
             raise
-        log.warning("The PDF of letter %s was not cached: the disk is full", letter_id)
+        log.warning(
+            "The PDF of %s %s was not cached: the disk is full", type(owner).__name__, owner.id
+        )
 
 
 
@@ -206,4 +222,4 @@ def sample_letter_pdf(coach: User) -> bytes:
     client = Client(first_name="Alex", last_name="Sample", email="alex@example.com")
     letter = Letter(coach_id=coach.id, subject="A sample letter", body=body)
     letter.client = client
-    return render_letter(letter_document(letter))
+    return render_document(letter_document(letter))

@@ -4,10 +4,10 @@ Every query here starts from the signed-in person's own Client record, so anothe
 client's session, action item or letter is simply not found (a 404, never a 403).
 """
 
-import io
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
+from typing import IO
 
 from flask import abort, render_template
 from flask_login import current_user
@@ -16,12 +16,12 @@ from sqlalchemy.orm import selectinload
 
 from coachapp.clients.models import Client
 from coachapp.coaching.models import ActionItem, CoachingSession
-from coachapp.documents.pdf import file_url, render_pdf
+from coachapp.documents.archive import zip_into_temporary_file
+from coachapp.documents.pdf import file_url
 from coachapp.extensions import db
 from coachapp.letters.letterhead import coach_and_letterhead, css_page_size, image_file, safe_accent
 from coachapp.letters.models import Letter, LetterStatus
-from coachapp.letters.rendering import PRINT_STYLESHEETS, allowed_roots, letter_pdf
-from coachapp.paths import STATIC_FOLDER
+from coachapp.letters.rendering import PrintDocument, cached_pdf, letter_pdf
 from coachapp.richtext import render_markdown
 from coachapp.templating import user_zone
 from coachapp.timeutil import utcnow
@@ -153,7 +153,7 @@ class SharedActionItem:
     done: bool
 
 
-def session_html(coaching_session: CoachingSession) -> str:
+def session_document(coaching_session: CoachingSession) -> PrintDocument:
     """The session's shared notes as a printable page: date, summary, action items.
 
     The private notes are not passed to the template at all, so no template change
@@ -162,7 +162,7 @@ def session_html(coaching_session: CoachingSession) -> str:
     _coach, letterhead = coach_and_letterhead(coaching_session.coach_id)
     logo = image_file(letterhead.logo_path)
     zone = user_zone()
-    return render_template(
+    html = render_template(
         "pdf/session.html",
         letterhead=letterhead,
         accent=safe_accent(letterhead.accent_colour),
@@ -175,16 +175,14 @@ def session_html(coaching_session: CoachingSession) -> str:
             for item in coaching_session.action_items
         ],
     )
+    return PrintDocument(html, (logo,) if logo else (), letterhead.paper_size or "A4")
 
 
 def session_pdf(coaching_session: CoachingSession) -> bytes:
-    """The session's shared notes as a PDF (raises PdfRenderError when it cannot be made)."""
-    return render_pdf(
-        session_html(coaching_session),
-        base_url=STATIC_FOLDER.as_uri() + "/",
-        allowed_roots=allowed_roots(),
-        stylesheets=PRINT_STYLESHEETS,
-    )
+    """The session's shared notes as a PDF: from the cache when nothing has changed, else
+    rendered and cached (the caller commits). Raises PdfRenderError when it cannot be made.
+    """
+    return cached_pdf(session_document(coaching_session), coaching_session)
 
 
 def unique_filename(name: str, taken: set[str]) -> str:
@@ -197,8 +195,13 @@ def unique_filename(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def coaching_archive(client_record: Client) -> bytes:
-    """Every sent letter and every past session as PDFs in one zip, with an index.html."""
+def coaching_archive(client_record: Client) -> IO[bytes]:
+    """Every sent letter and every past session as PDFs in one zip, with an index.html.
+
+    The zip is a temporary file for the caller to send and close, written one PDF at a
+    time. Raises PdfRenderError if a PDF cannot be made; new PDFs join the cache in the
+    current transaction.
+    """
     taken: set[str] = set()
     letters = [(f"letters/{unique_filename(letter_filename(letter), taken)}", letter)
                for letter in sent_letters(client_record)]
@@ -208,11 +211,8 @@ def coaching_archive(client_record: Client) -> bytes:
         "portal/archive_index.html", client_record=client_record,
         letters=letters, sessions=sessions, made_at=utcnow(),
     )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("index.html", index)
-        for name, letter in letters:
-            archive.writestr(name, letter_pdf(letter))
-        for name, coaching_session in sessions:
-            archive.writestr(name, session_pdf(coaching_session))
-    return buffer.getvalue()
+    return zip_into_temporary_file([
+        ("index.html", lambda: index),
+        *((name, partial(letter_pdf, letter)) for name, letter in letters),
+        *((name, partial(session_pdf, coaching_session)) for name, coaching_session in sessions),
+    ])

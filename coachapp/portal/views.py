@@ -18,6 +18,7 @@ from coachapp.clients.consents import (
 )
 from coachapp.clients.forms import PortalConsentForm, WithdrawConsentForm
 from coachapp.clients.models import ConsentMethod
+from coachapp.documents.archive import send_archive
 from coachapp.documents.pdf import PdfRenderError
 from coachapp.extensions import db
 from coachapp.letters.rendering import letter_pdf
@@ -83,7 +84,7 @@ def session_download(coaching_session_id: int):
     record_event(
         AuditAction.PDF_DOWNLOADED, client_id=coaching_session.client_id, target=coaching_session
     )
-    db.session.commit()  # the download's audit record
+    db.session.commit()  # the download's audit record, and a newly rendered PDF for the cache
     logger.info("Client user %s downloaded session %s", current_user.id, coaching_session.id)
     return _download(document, "application/pdf", session_filename(coaching_session))
 
@@ -183,10 +184,14 @@ def download_everything():
         archive = coaching_archive(client_record)
     except PdfRenderError as error:
         return _pdf_error(error)
-    record_event(AuditAction.ARCHIVE_DOWNLOADED, client_id=client_record.id)
-    db.session.commit()  # keeps newly rendered letter PDFs in the shared cache
+    try:
+        record_event(AuditAction.ARCHIVE_DOWNLOADED, client_id=client_record.id)
+        db.session.commit()  # keeps newly rendered PDFs in the shared cache
+    except BaseException:
+        archive.close()  # no response will close it
+        raise
     logger.info("Client user %s downloaded the archive", current_user.id)
-    return _download(archive, "application/zip", ARCHIVE_NAME)
+    return send_archive(archive, ARCHIVE_NAME)
 
 
 @bp.route("/activity")
