@@ -264,3 +264,19 @@ def make_post(author: User, title: str = "You are not failing", **kwargs):
     db.session.add(post)
     db.session.commit()
     return post
+
+
+# The neutral words a coach's blog profile starts with, as its form posts them.
+REPLACEMENT_FIELDS = {
+    "client_name_replacement": "my dear friend",
+    "child_name_replacement": "your little one",
+    "contact_replacement": "[removed]",
+    "other_term_replacement": "[removed]",
+}
+
+
+def default_replacements():
+    """The anonymiser's words for a post made from a letter, as a new profile has them."""
+    from coachapp.blog.publishing import replacement_words
+
+    return replacement_words(REPLACEMENT_FIELDS)

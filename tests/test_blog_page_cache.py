@@ -20,13 +20,15 @@ from coachapp.blog.models import (
     Series,
 )
 from coachapp.blog.page_cache import CachedPage, PageCache
-from coachapp.blog.publishing import post_from_letter, publish_post, replacement_words
+from coachapp.blog.publishing import post_from_letter, publish_post
 from coachapp.clients.consents import give_consent, withdraw_consent
 from coachapp.clients.models import ConsentMethod
 from coachapp.extensions import db
 from tests.conftest import csrf_token_from, make_test_app, statements_for
 from tests.factories import (
     PASSWORD,
+    REPLACEMENT_FIELDS,
+    default_replacements,
     make_client,
     make_client_login,
     make_coach,
@@ -45,12 +47,6 @@ WATCHED_COLUMNS = {
     "blog_profiles": "social_links",
     "users": "name",
     "practices": "name",
-}
-REPLACEMENTS = {
-    "client_name_replacement": "my dear friend",
-    "child_name_replacement": "your little one",
-    "contact_replacement": "[removed]",
-    "other_term_replacement": "[removed]",
 }
 
 
@@ -290,7 +286,7 @@ def test_the_authors_bio_and_links_show_at_once(app, coach, blog, reader):
     assert "Mother of two." in text_of(reader.get(author))
 
     assert_cached(app, reader, author)
-    profile = {**REPLACEMENTS, "bio": "Mother of two.", "social_links": "harbour.example"}
+    profile = {**REPLACEMENT_FIELDS, "bio": "Mother of two.", "social_links": "harbour.example"}
     assert coach.post("/posts/profile", data=profile).status_code == 302
     assert "harbour.example" in text_of(reader.get(author))
 
@@ -304,7 +300,7 @@ def consented_post(app, blog) -> dict:
         make_client_login(anna)
         letter = make_sent_letter(anna, body="Dear Anna,\n\nSmall steps count.\n\nMaya")
         consent = give_consent(letter, coach, ConsentMethod.EMAIL, "Said yes on 3 March.")
-        post = post_from_letter(letter, consent, coach, replacement_words(REPLACEMENTS))
+        post = post_from_letter(letter, consent, coach, default_replacements())
         post.title = "Small steps count"
         publish_post(post)
         db.session.commit()

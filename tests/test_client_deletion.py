@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 from coachapp.audit.models import AuditAction, AuditEvent
 from coachapp.auth.models import AccessToken, User
 from coachapp.blog.models import Post, PostStatus
-from coachapp.blog.publishing import post_from_letter, publish_post, replacement_words
+from coachapp.blog.publishing import post_from_letter, publish_post
 from coachapp.clients.consents import give_consent
 from coachapp.clients.models import Client, ConsentMethod
 from coachapp.coaching.models import CoachingSession
@@ -17,6 +17,7 @@ from coachapp.outbox.models import OutboxMessage
 from tests.conftest import Browser
 from tests.factories import (
     PASSWORD,
+    default_replacements,
     make_client,
     make_client_login,
     make_coach,
@@ -25,14 +26,7 @@ from tests.factories import (
     make_sent_letter,
 )
 
-REPLACEMENTS = replacement_words(
-    {
-        "client_name_replacement": "my dear friend",
-        "child_name_replacement": "your little one",
-        "contact_replacement": "[removed]",
-        "other_term_replacement": "[removed]",
-    }
-)
+REPLACEMENTS = default_replacements()
 
 
 def text_of(response) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from coachapp.audit.models import AuditAction, AuditEvent
 from coachapp.auth.models import User
-from coachapp.blog.publishing import post_from_letter, publish_post, replacement_words
+from coachapp.blog.publishing import post_from_letter, publish_post
 from coachapp.clients.consents import give_consent
 from coachapp.clients.models import ConsentMethod
 from coachapp.clients.services import tags_for
@@ -20,6 +20,7 @@ from coachapp.extensions import db
 from tests.conftest import spy_on_archive_files
 from tests.factories import (
     PASSWORD,
+    default_replacements,
     make_client,
     make_client_login,
     make_coach,
@@ -30,14 +31,7 @@ from tests.factories import (
 PRIVATE_NOTE = "PRIVATE: she fears her mother's judgement about the nursery."
 SUMMARY = "We talked about the first weeks at nursery and the drop-off routine."
 LETTER_WORDS = "You are your child's perfect parent because you are theirs."
-REPLACEMENTS = replacement_words(
-    {
-        "client_name_replacement": "my dear friend",
-        "child_name_replacement": "your little one",
-        "contact_replacement": "[removed]",
-        "other_term_replacement": "[removed]",
-    }
-)
+REPLACEMENTS = default_replacements()
 
 
 def pdf_text(document: bytes) -> str:
