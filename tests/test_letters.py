@@ -9,6 +9,7 @@ from markupsafe import escape
 from PIL import Image
 from sqlalchemy import func, select
 
+from coachapp.audit.models import AuditEvent
 from coachapp.auth.models import User
 from coachapp.clients.models import Client
 from coachapp.extensions import db
@@ -23,6 +24,7 @@ from tests.factories import (
     make_coach,
     make_coaching_session,
     make_letterhead,
+    make_sent_letter,
 )
 
 REASSURANCE = "You are the parent your child needs"
@@ -87,6 +89,11 @@ def stored_letter(app, letter_id: int) -> Letter:
         letter = db.session.get(Letter, letter_id)
         db.session.expunge(letter)
         return letter
+
+
+def stored_letter_or_none(app, letter_id: int) -> Letter | None:
+    with app.app_context():
+        return db.session.get(Letter, letter_id)
 
 
 def revision_reasons(app, letter_id: int) -> list[str]:
@@ -269,6 +276,71 @@ def test_changing_an_approved_letter_returns_it_to_draft_and_says_so(app, client
     assert reply.json["returned_to_draft"] is True and reply.json["status"] == "draft"
 
 
+def delete_draft(client, letter_id: int):
+    """Open the confirmation page and press its button, as a coach would."""
+    page = text(client.get(f"/letters/{letter_id}/delete"))
+    return client.post(f"/letters/{letter_id}/delete", data=form_fields(page, "delete-form"))
+
+
+def test_a_draft_is_deleted_after_a_confirmation_with_its_history(app, client, family):
+    letter_id = start_letter(client, f"client_id={family['client_id']}", "A blank letter")
+    fields = editor_fields(client, letter_id)
+    save(client, letter_id, dict(fields, subject="A note after Tuesday", body="Dear Sofia,\n"))
+    detail = text(client.get(f"/letters/{letter_id}"))
+    assert f'href="/letters/{letter_id}/delete"' in detail
+
+    confirmation = client.get(f"/letters/{letter_id}/delete")
+    assert confirmation.status_code == 200
+    assert "A note after Tuesday" in text(confirmation)
+    assert "2 saved versions" in text(confirmation)
+    response = delete_draft(client, letter_id)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/letters/?client={family['client_id']}"
+    assert "The draft has been deleted." in text(client.get(response.headers["Location"]))
+    assert client.get(f"/letters/{letter_id}").status_code == 404
+    assert stored_letter_or_none(app, letter_id) is None
+    assert revision_reasons(app, letter_id) == []
+    with app.app_context():
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "letter_deleted")).one()
+        assert (event.target_id, event.client_id) == (letter_id, family["client_id"])
+        assert "Tuesday" not in event.detail
+
+
+def test_approved_and_sent_letters_cannot_be_deleted(app, client, family):
+    letter_id = start_letter(client, f"client_id={family['client_id']}", "A blank letter")
+    save(client, letter_id, dict(editor_fields(client, letter_id), body="Dear Sofia,\n"))
+    confirmation = text(client.get(f"/letters/{letter_id}/delete"))
+    approve(client, letter_id)
+    assert "Delete draft" not in text(client.get(f"/letters/{letter_id}"))
+
+    # A confirmation page opened before the approval does not delete it.
+    response = client.post(f"/letters/{letter_id}/delete",
+                           data=form_fields(confirmation, "delete-form"), follow_redirects=True)
+    assert "an approved or sent letter stays on record" in text(response)
+    assert stored_letter(app, letter_id).status is LetterStatus.APPROVED
+    with app.app_context():
+        sent = make_sent_letter(db.session.get(Client, family["client_id"]))
+        sent_id = sent.id
+    response = client.get(f"/letters/{sent_id}/delete", follow_redirects=True)
+    assert "an approved or sent letter stays on record" in text(response)
+    assert client.post(f"/letters/{sent_id}/delete", data={"version": "99"}).status_code == 302
+    assert stored_letter(app, sent_id).status is LetterStatus.SENT
+
+
+def test_a_draft_saved_in_another_tab_after_the_confirmation_is_kept(app, client, family):
+    letter_id = start_letter(client, f"client_id={family['client_id']}", "A blank letter")
+    confirmation = text(client.get(f"/letters/{letter_id}/delete"))
+    save(client, letter_id, dict(editor_fields(client, letter_id), body="Words typed later.\n"))
+
+    response = client.post(f"/letters/{letter_id}/delete",
+                           data=form_fields(confirmation, "delete-form"), follow_redirects=True)
+
+    assert "changed after you opened this page" in text(response)
+    assert stored_letter(app, letter_id).body == "Words typed later.\n"
+
+
 def test_the_editor_keeps_what_was_typed_when_it_cannot_save(client, family):
     letter_id = start_letter(client, f"client_id={family['client_id']}", "A blank letter")
     typed = {"subject": "x" * 201, "body": "Dear Sofia,\n\nKeep me.\n"}
@@ -433,14 +505,15 @@ def test_another_coachs_letters_templates_and_revisions_are_not_found(app, clien
     letter, template = ids["letter"], ids["template"]
     for url in (f"/letters/{letter}", f"/letters/{letter}/edit", f"/letters/{letter}/preview",
                 f"/letters/{letter}/revisions", f"/letters/{letter}/revisions/1",
-                f"/letters/{letter}/pdf", f"/letters/templates/{template}/edit",
+                f"/letters/{letter}/pdf", f"/letters/{letter}/delete",
+                f"/letters/templates/{template}/edit",
                 f"/letters/templates/{template}/delete",
                 f"/letters/new?session_id={ids['session']}",
                 f"/letters/new?client_id={ids['client']}", f"/letters/?client={ids['client']}"):
         assert client.get(url).status_code == 404, url
     posts = (f"/letters/{letter}/edit", f"/letters/{letter}/autosave", f"/letters/{letter}/preview",
              f"/letters/{letter}/approve", f"/letters/{letter}/revisions/1/restore",
-             f"/letters/templates/{template}/delete")
+             f"/letters/{letter}/delete", f"/letters/templates/{template}/delete")
     for url in posts:
         assert client.post(url, data={"body": "mine now", "version": "1"}).status_code == 404, url
     own = text(client.get(f"/letters/new?client_id={family['client_id']}"))
@@ -460,8 +533,10 @@ def test_a_client_signed_in_to_the_portal_finds_no_letter_pages(app, client, bro
     browser.logout()
     browser.login("sofia@example.com", PASSWORD)
     for url in ("/letters/", "/letters/templates", f"/letters/{letter_id}",
-                f"/letters/{letter_id}/edit", "/letters/new"):
+                f"/letters/{letter_id}/edit", f"/letters/{letter_id}/delete", "/letters/new"):
         assert client.get(url).status_code == 404, url
+    assert client.post(f"/letters/{letter_id}/delete", data={"version": "1"}).status_code == 404
+    assert stored_letter(app, letter_id) is not None
 
 
 def test_the_demo_practice_has_the_starters_and_letters_in_each_state(app, runner):

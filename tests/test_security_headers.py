@@ -72,6 +72,7 @@ def coach_pages(app, coach_id) -> list[str]:
         f"/letters/{ids['letter']}",
         f"/letters/{ids['letter']}/edit",
         f"/letters/{ids['letter']}/revisions",
+        f"/letters/{ids['letter']}/delete",
         "/letters/templates",
         "/letters/templates/new",
         "/letters/letterhead",

@@ -27,6 +27,7 @@ class AuditAction(enum.StrEnum):
     PDF_DOWNLOADED = "pdf_downloaded"
     ARCHIVE_DOWNLOADED = "archive_downloaded"
     LETTER_SENT = "letter_sent"
+    LETTER_DELETED = "letter_deleted"
     POST_PUBLISHED = "post_published"
     POST_UNPUBLISHED = "post_unpublished"
     CONSENT_GIVEN = "consent_given"
@@ -55,6 +56,7 @@ ACTION_LABELS = {
     AuditAction.PDF_DOWNLOADED: "Downloaded a PDF",
     AuditAction.ARCHIVE_DOWNLOADED: "Downloaded an archive",
     AuditAction.LETTER_SENT: "Sent a letter",
+    AuditAction.LETTER_DELETED: "Deleted a draft letter",
     AuditAction.POST_PUBLISHED: "Published a post",
     AuditAction.POST_UNPUBLISHED: "Unpublished a post",
     AuditAction.CONSENT_GIVEN: "Recorded consent to publish",

@@ -10,12 +10,14 @@ from flask import abort, render_template, url_for
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import escape
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from coachapp.audit.models import AuditAction
+from coachapp.audit.services import record_event
 from coachapp.auth.models import User
-from coachapp.clients.models import Client
+from coachapp.clients.models import Client, PublicationConsent
 from coachapp.coaching.models import CoachingSession
 from coachapp.documents.pdf import file_url
 from coachapp.extensions import db
@@ -417,6 +419,51 @@ def approve_letter(letter: Letter, approver: User, based_on: int) -> LetterRevis
     letter.approved_by_id = approver.id
     log.info("User %s approved letter %s", approver.id, letter.id)
     return _add_revision(letter, approver, "approve")
+
+
+def delete_draft(letter: Letter, coach: User, based_on: int) -> None:
+    """Delete a draft the coach read at version ``based_on``, with its revisions. Flushes.
+
+    Refused (LetterRefused) for an approved or sent letter, a letter with a publication
+    consent on record (the consent ledger is never erased), or a draft changed since the
+    confirmation was shown (another tab may have saved new words).
+    """
+    if letter.status is not LetterStatus.DRAFT:
+        raise LetterRefused(
+            "Only a draft can be deleted: an approved or sent letter stays on record."
+        )
+    if based_on != letter.version:
+        raise LetterRefused(
+            "The draft was changed after you opened this page: read it again before deleting it."
+        )
+    if _has_consent_on_record(letter):
+        raise LetterRefused(
+            "The client's consent to share this letter is on record, so it stays."
+        )
+    deleted = db.session.execute(
+        delete(Letter)
+        .where(
+            Letter.id == letter.id,
+            Letter.version == based_on,
+            Letter.status == LetterStatus.DRAFT,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if deleted != 1:  # approved or saved in another tab at this very moment
+        raise LetterRefused(
+            "The draft was changed after you opened this page: read it again before deleting it."
+        )
+    db.session.expunge(letter)
+    record_event(
+        AuditAction.LETTER_DELETED, client_id=letter.client_id, target=letter, actor=coach
+    )
+    log.info("User %s deleted draft letter %s", coach.id, letter.id)
+
+
+def _has_consent_on_record(letter: Letter) -> bool:
+    return db.session.execute(
+        select(PublicationConsent.id).where(PublicationConsent.letter_id == letter.id).limit(1)
+    ).first() is not None
 
 
 def _refuse_if_sent(letter: Letter) -> None:

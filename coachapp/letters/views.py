@@ -42,6 +42,7 @@ from coachapp.letters.services import (
     approve_letter,
     client_sessions,
     coach_templates,
+    delete_draft,
     diff_rows,
     draft_letter,
     ensure_starter_templates,
@@ -355,6 +356,34 @@ def approve(letter_id: int):
         db.session.commit()
         flash("Approved. It is ready to send to the client.", "success")
     return redirect(url_for("letters.detail", letter_id=letter.id))
+
+
+@bp.route("/<int:letter_id>/delete", methods=["GET", "POST"])
+@coach_required
+def delete(letter_id: int):
+    """Ask first, then delete a draft; approved and sent letters stay on record."""
+    letter = get_letter_or_404(letter_id)
+    if letter.status is not LetterStatus.DRAFT:
+        flash("Only a draft can be deleted: an approved or sent letter stays on record.", "error")
+        return redirect(url_for("letters.detail", letter_id=letter.id))
+    form = ApproveForm(data={"version": letter.version} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        client_id = letter.client_id
+        try:
+            delete_draft(letter, current_user, form.version.data)
+        except LetterRefused as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(url_for("letters.detail", letter_id=letter_id))
+        db.session.commit()
+        flash("The draft has been deleted.", "success")
+        return redirect(url_for("letters.index", client=client_id))
+    return render_template(
+        "letters/delete.html",
+        letter=letter,
+        form=form,
+        revision_count=len(letter_revisions(letter)),
+    ), 400 if form.errors else 200
 
 
 # Revisions

@@ -152,6 +152,7 @@ def main_pages(seeded: Practice) -> dict[str, list[str]]:
             "/letters/",
             f"/letters/{seeded.sent_letter}",
             f"/letters/{seeded.draft_letter}/edit",
+            f"/letters/{seeded.draft_letter}/delete",
             "/letters/templates",
             "/letters/letterhead",
             "/outbox/",
