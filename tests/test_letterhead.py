@@ -133,7 +133,7 @@ def test_a_file_that_is_not_an_acceptable_image_is_refused(
         content_type="multipart/form-data",
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # as every coach form answers a mistake
     page = text(response)
     assert message in page
     assert "choose the image again" in page
@@ -187,6 +187,7 @@ def test_a_colour_that_is_not_hex_is_refused_and_never_reaches_the_css(app, clie
     response = client.post(
         "/letters/letterhead", data=settings(client, accent_colour="red; } body { display: none")
     )
+    assert response.status_code == 400
     assert "Choose a colour such as #9c4f36." in text(response)
     assert safe_accent("red; } body {") == DEFAULT_ACCENT
     assert safe_accent("#ABCDEF") == "#ABCDEF"
@@ -204,6 +205,7 @@ def test_social_links_and_website_must_be_web_addresses(client, coach_id):
         "/letters/letterhead",
         data=settings(client, website="not a site", social_links="Instagram javascript:alert(1)"),
     )
+    assert response.status_code == 400
     page = text(response)
     assert "Enter a web address such as www.example.com." in page
     assert "does not end with a web address" in page

@@ -30,7 +30,10 @@ IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg"}
 @bp.route("/letterhead", methods=["GET", "POST"])
 @coach_required
 def letterhead():
-    """How the coach's letters look: names, contact details, logo, signature, colour, paper."""
+    """How the coach's letters look: names, contact details, logo, signature, colour, paper.
+
+    A form with errors comes back as typed with a 400, like every other coach form.
+    """
     current = get_letterhead(current_user)
     form = letterhead_form(current)
     if form.validate_on_submit():
@@ -39,7 +42,8 @@ def letterhead():
         remove_image_files(discarded)
         flash("Your letterhead has been saved. Every letter's PDF now uses it.", "success")
         return redirect(url_for(".letterhead"))
-    return render_template("letters/letterhead.html", form=form, letterhead=current)
+    page = render_template("letters/letterhead.html", form=form, letterhead=current)
+    return page, 400 if form.errors else 200
 
 
 @bp.route("/letterhead/images/<name>")
