@@ -9,6 +9,7 @@ import fcntl
 import os
 import re
 import secrets
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -146,6 +147,14 @@ def load_layered_config(app: Flask, test_config: dict | None) -> None:
         engine_options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         connect_args = dict(engine_options.get("connect_args", {}))
         connect_args.setdefault("timeout", app.config["SQLITE_BUSY_TIMEOUT_SECONDS"])
+        # sqlite3 begins a transaction at its first write, taking the write lock and a fresh
+        # view together: of two saves of one letter at the same instant, the second waits,
+        # then finds its version taken (the conflict page). A transaction begun before the
+        # reads keeps an old view that SQLite will not write from once the other save has
+        # committed ("database is locked"). Python 3.12 names this legacy and plans another
+        # default, so keep it.
+        if hasattr(sqlite3, "LEGACY_TRANSACTION_CONTROL"):  # Python 3.12 and later
+            connect_args.setdefault("autocommit", sqlite3.LEGACY_TRANSACTION_CONTROL)
         engine_options["connect_args"] = connect_args
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
     ensure_secret_key(app)

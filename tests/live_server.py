@@ -110,18 +110,21 @@ class LiveServer:
             env[f"FLASK_{name}"] = json.dumps(value)
         return env
 
-    def start(self) -> "LiveServer":
-        """Start the server and wait until /healthz says the database is ready."""
-        if self.running:
-            raise RuntimeError("the server is already running")
-        command = [
+    def command(self) -> list[str]:
+        """The command line that serves coachapp."""
+        return [
             sys.executable, "-m", "flask", "--app", "coachapp", "run",
             "--host", "127.0.0.1", "--port", str(self.port),
             "--no-reload", "--no-debugger", "--with-threads",
         ]  # fmt: skip
+
+    def start(self) -> "LiveServer":
+        """Start the server and wait until /healthz says the database is ready."""
+        if self.running:
+            raise RuntimeError("the server is already running")
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                command,
+                self.command(),
                 cwd=REPO_ROOT,
                 env=self.environment(),
                 stdin=subprocess.DEVNULL,
@@ -181,6 +184,82 @@ class LiveServer:
 
     def __exit__(self, *_exc) -> None:
         self.stop()
+
+
+class GunicornServer(LiveServer):
+    """coachapp under gunicorn with several sync workers, as the README's Production serves it.
+
+    Each request goes to ``access_log_path`` as "<worker pid> <method> <path> <status>", so
+    a test can tell which worker answered it.
+    """
+
+    ACCESS_LOG_FORMAT = "%(p)s %(m)s %(U)s %(s)s"
+
+    def __init__(self, instance_path: Path, database_url: str, workers: int = 2, **config):
+        super().__init__(instance_path, database_url, **config)
+        self.workers = workers
+        self.access_log_path = self.instance_path / f"access-{self.port}.log"
+
+    def environment(self) -> dict[str, str]:
+        # gunicorn 25.1 and later open a control socket in $XDG_RUNTIME_DIR (or ~/.gunicorn):
+        # one per server, in its own folder, so that servers running at once never share it.
+        return {**super().environment(), "XDG_RUNTIME_DIR": str(self.instance_path)}
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
+            "--bind", f"127.0.0.1:{self.port}",
+            "--access-logfile", str(self.access_log_path),
+            "--access-logformat", self.ACCESS_LOG_FORMAT,
+            "coachapp:create_app()",
+        ]  # fmt: skip
+
+    def access_log(self) -> list[tuple[int, str, str, int]]:
+        """Every request answered so far: (worker pid, method, path, status)."""
+        if not self.access_log_path.exists():
+            return []
+        entries = []
+        for line in self.access_log_path.read_text().splitlines():
+            pid, method, path, status = line.split()
+            entries.append((int(pid.strip("<>")), method, path, int(status)))
+        return entries
+
+    def hold_a_worker(self) -> "HeldWorker":
+        """Keep one worker busy until the returned connection is let go (see HeldWorker)."""
+        return HeldWorker(self.port)
+
+
+class HeldWorker:
+    """A connection that keeps one gunicorn sync worker busy until ``let_go()``.
+
+    A sync worker serves one connection at a time. This one posts a form with
+    ``Expect: 100-continue`` and holds its body back: once gunicorn answers "100 Continue",
+    a worker has taken the connection and waits for the body, so every other request goes
+    to another worker. ``let_go()`` sends the body (a form without a valid CSRF token, which
+    changes nothing) and reads the answer, freeing the worker.
+    """
+
+    BODY = b"csrf_token=held"
+
+    def __init__(self, port: int) -> None:
+        self.connection = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.connection.sendall(
+            b"POST /logout HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Expect: 100-continue\r\nContent-Length: " + str(len(self.BODY)).encode()
+            + b"\r\n\r\n"
+        )  # fmt: skip
+        interim = self.connection.recv(64)
+        assert interim.startswith(b"HTTP/1.1 100 Continue"), interim
+
+    def let_go(self) -> int:
+        """Send the body, read the answer; returns its HTTP status."""
+        self.connection.sendall(self.BODY)
+        answer = b""
+        while chunk := self.connection.recv(65536):
+            answer += chunk
+        self.connection.close()
+        return int(answer.split(b" ", 2)[1])
 
 
 @dataclass

@@ -4,6 +4,7 @@ PostgreSQL.
 """
 
 import errno
+import html
 import http.client
 import random
 import re
@@ -13,6 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -193,6 +195,100 @@ def test_twenty_saves_at_once_are_all_kept(database_url, tmp_path):
         for n, session_id in enumerate(session_ids):
             assert session_fields(coach, session_id)["private_notes"] == draft(100 + n)
         assert "Traceback" not in server.log_text()
+
+
+SIMULTANEOUS_ROUNDS = 25
+
+
+def post_together(posts: list) -> list:
+    """Call each of ``posts`` in its own thread, all released at the same instant."""
+    start_together = threading.Barrier(len(posts))
+    replies: list = [None] * len(posts)
+
+    def send(index: int) -> None:
+        start_together.wait()
+        replies[index] = posts[index]()
+
+    threads = [threading.Thread(target=send, args=(index,)) for index in range(len(posts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return replies
+
+
+def save_from_two_tabs(coach: LiveClient, letter_id: int, texts: list[str]) -> list:
+    """Both tabs opened the same revision; both press Save at the same instant."""
+    opened = letter_fields(coach, letter_id)
+    path = f"/letters/{letter_id}/edit"
+    return post_together([
+        partial(coach.copy().post, path, dict(opened, body=text, save="Save")) for text in texts
+    ])  # fmt: skip
+
+
+def autosave_from_two_tabs(coach: LiveClient, letter_id: int, texts: list[str]) -> list:
+    """Both editors opened the same revision; both autosave at the same instant, as the
+    editor's script posts (FormData, asking for JSON)."""
+    opened = letter_fields(coach, letter_id)
+    fields = {name: opened[name] for name in ("csrf_token", "subject", "version")}
+    path = f"/letters/{letter_id}/autosave"
+    return post_together([
+        partial(coach.copy().post_multipart, path, dict(fields, body=text),
+                Accept="application/json")
+        for text in texts
+    ])  # fmt: skip
+
+
+def winner_and_loser(replies: list, won: int, texts: list[str]) -> tuple[str, object]:
+    """The text that was saved and the reply the other tab got; exactly one tab won."""
+    statuses = [reply.status for reply in replies]
+    assert sorted(statuses) == sorted([won, 409]), [(r.status, r.text[-400:]) for r in replies]
+    winner = statuses.index(won)
+    return texts[winner], replies[1 - winner]
+
+
+@pytest.mark.parametrize("way", ["save", "autosave"])
+def test_two_tabs_saving_at_the_same_instant_one_wins_the_other_sees_both_texts(
+    database_url, tmp_path, way
+):
+    with app_on(database_url, tmp_path):
+        letter_id = make_letter(make_client(make_coach()), body="Dear Sofia,\n").id
+    winners = []
+    with LiveServer(tmp_path / "server", database_url) as server:
+        coach = signed_in(server)
+        for round_number in range(1, SIMULTANEOUS_ROUNDS + 1):
+            texts = [f"Dear Sofia,\n\nRound {round_number}, from tab {tab}.\n" for tab in "AB"]
+            if way == "save":
+                replies = save_from_two_tabs(coach, letter_id, texts)
+                saved, loser = winner_and_loser(replies, 302, texts)
+                page = loser.text
+                assert "This letter was changed while you were writing" in page
+                assert saved in html.unescape(page)  # theirs, as saved
+                assert form_fields(page, "letter-form")["body"] == next(
+                    text for text in texts if text != saved
+                )  # yours, still in a form to save
+            else:
+                replies = autosave_from_two_tabs(coach, letter_id, texts)
+                saved, loser = winner_and_loser(replies, 200, texts)
+                assert loser.json()["conflict"] is True
+                assert loser.json()["version"] == round_number + 1
+            winners.append(saved)
+        assert "Traceback" not in server.log_text()
+
+    with app_on(database_url, tmp_path):
+        letter = db.session.get(Letter, letter_id)
+        revisions = db.session.scalars(
+            select(LetterRevision)
+            .where(LetterRevision.letter_id == letter_id)
+            .order_by(LetterRevision.number)
+        ).all()
+        assert letter.body == winners[-1]
+        assert letter.version == 1 + SIMULTANEOUS_ROUNDS  # one step for each round's winner
+        if way == "save":
+            assert [r.number for r in revisions] == list(range(1, SIMULTANEOUS_ROUNDS + 1))
+            assert [r.body for r in revisions] == winners
+        else:  # autosaves by one coach fold into one revision
+            assert [(r.number, r.body) for r in revisions] == [(1, winners[-1])]
 
 
 # A full disk

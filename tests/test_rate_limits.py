@@ -9,6 +9,8 @@ from coachapp.blog.models import Comment
 from coachapp.extensions import db
 from tests.conftest import make_test_app
 from tests.factories import PASSWORD, make_coach, make_post
+from tests.live_server import GunicornServer, LiveClient
+from tests.redis_server import RedisServer, why_redis_unavailable
 
 OTHER_ADDRESS = {"REMOTE_ADDR": "203.0.113.9"}
 
@@ -147,3 +149,73 @@ def test_production_says_when_rate_limits_are_counted_per_process(tmp_path, capl
                   SECRET_KEY="x" * 48, RATELIMIT_STORAGE_URI="memory://")
     said = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
     assert any("counted in this process's memory" in line for line in said) is production
+
+
+# Several workers
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A private Redis on 127.0.0.1 for this test process (tests/redis_server.py)."""
+    reason = why_redis_unavailable()
+    if reason:
+        pytest.skip(reason)
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """The test Redis, emptied of every count an earlier test left."""
+    redis_server.flush()
+    return redis_server.url
+
+
+def failed_sign_in(server: GunicornServer) -> int:
+    """A wrong password from a new browser (its own connection, cookie and CSRF token)."""
+    browser = LiveClient(server.url)
+    return browser.sign_in("nobody@example.com", "a-wrong-guess").status
+
+
+def sign_ins_half_on_each_worker(server: GunicornServer, attempts: int) -> list[int]:
+    """``attempts`` failed sign-ins, the first half answered by one worker and the rest by
+    the other: whichever worker is held, the attempts can only go to the one left free."""
+    first_half = attempts // 2
+    held = server.hold_a_worker()
+    statuses = [failed_sign_in(server) for _ in range(first_half)]
+    other_held = server.hold_a_worker()  # the only free worker takes it
+    assert held.let_go() == 400
+    statuses += [failed_sign_in(server) for _ in range(attempts - first_half)]
+    assert other_held.let_go() == 400
+    return statuses
+
+
+def workers_that_answered_sign_ins(server: GunicornServer) -> list[int]:
+    """The worker pid that answered each sign-in attempt, in order."""
+    log = server.access_log()
+    return [pid for pid, method, path, _status in log if (method, path) == ("POST", "/login")]
+
+
+def test_two_workers_sharing_redis_count_sign_ins_together(redis_url, database_url, tmp_path):
+    with GunicornServer(
+        tmp_path / "server", database_url, workers=2,
+        RATE_LIMIT_SIGN_IN="6 per minute", RATELIMIT_STORAGE_URI=redis_url,
+    ) as server:  # fmt: skip
+        statuses = sign_ins_half_on_each_worker(server, 7)
+    workers = workers_that_answered_sign_ins(server)  # stopped: every line is written
+    assert statuses == [400] * 6 + [429]
+    # Three attempts on one worker, four on the other: the count is the practice's.
+    assert workers == [workers[0]] * 3 + [workers[3]] * 4 and workers[0] != workers[3]
+
+
+def test_two_workers_counting_in_memory_each_count_their_own(database_url, tmp_path):
+    with GunicornServer(
+        tmp_path / "server", database_url, workers=2,
+        RATE_LIMIT_SIGN_IN="6 per minute", RATELIMIT_STORAGE_URI="memory://",
+    ) as server:  # fmt: skip
+        statuses = sign_ins_half_on_each_worker(server, 8)
+    workers = workers_that_answered_sign_ins(server)
+    assert workers == [workers[0]] * 4 + [workers[4]] * 4 and workers[0] != workers[4]
+    assert statuses == [400] * 8  # each worker saw only four: why production needs Redis
