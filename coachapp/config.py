@@ -55,6 +55,10 @@ class DefaultConfig:
     # share their counts through e.g. "redis://localhost:6379".
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # A shared store that stops answering must not stop sign-ins (a 500): each process
+    # counts in its own memory until the store is back, and says so in its log.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     RATE_LIMIT_SIGN_IN = "10 per minute;50 per hour"
     RATE_LIMIT_TWO_FACTOR = "10 per minute;50 per hour"
     RATE_LIMIT_RESET_LINKS = "5 per minute;20 per hour"  # asking for one, and using one

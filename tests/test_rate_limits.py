@@ -9,7 +9,7 @@ from coachapp.blog.models import Comment
 from coachapp.extensions import db
 from tests.conftest import make_test_app
 from tests.factories import PASSWORD, make_coach, make_post
-from tests.live_server import GunicornServer, LiveClient
+from tests.live_server import GunicornServer, LiveClient, free_port
 from tests.redis_server import RedisServer, why_redis_unavailable
 
 OTHER_ADDRESS = {"REMOTE_ADDR": "203.0.113.9"}
@@ -219,3 +219,19 @@ def test_two_workers_counting_in_memory_each_count_their_own(database_url, tmp_p
     workers = workers_that_answered_sign_ins(server)
     assert workers == [workers[0]] * 4 + [workers[4]] * 4 and workers[0] != workers[4]
     assert statuses == [400] * 8  # each worker saw only four: why production needs Redis
+
+
+def test_sign_in_keeps_working_and_counting_when_redis_is_down(database_url, tmp_path):
+    nothing_listens = f"redis://127.0.0.1:{free_port()}"
+    app = make_test_app(tmp_path, database_url, RATELIMIT_STORAGE_URI=nothing_listens,
+                        RATE_LIMIT_SIGN_IN="3 per minute")  # fmt: skip
+    with app.app_context():
+        email = make_coach().email
+    client = app.test_client()
+
+    assert sign_in(client, email, PASSWORD).status_code == 302
+    client.post("/logout")
+    assert [sign_in(client, email, "a-wrong-guess").status_code for _ in range(2)] == [400, 400]
+    assert_friendly_429(sign_in(client, email, "a-fourth-try"), 60)
+    with app.app_context():
+        db.engine.dispose()
