@@ -12,18 +12,23 @@ and an output size. Knows nothing of Flask or the database.
 import difflib
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
+from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 TEMPLATE_MAX_CHARS = 50_000
 # As long as a letter may be (LETTER_MAX_CHARS), so every draft can be saved.
 OUTPUT_MAX_CHARS = 100_000
 RENDER_MAX_SECONDS = 1.0
+# Filters, brackets, conditions and blocks inside one another: far more than a letter needs,
+# and far from where Python stops compiling (200 brackets, 100 indents).
+NESTING_MAX = 30
 # More children or action items than anyone has; lists are cut here so loops stay short.
 LIST_MAX_ITEMS = 100
 DATE_FORMAT = "%-d %B %Y"  # 3 March 2026
@@ -40,6 +45,13 @@ class MergeError(ValueError):
     def __init__(self, message: str, lineno: int | None = None):
         self.lineno = lineno
         super().__init__(f"Line {lineno}: {message}" if lineno else message)
+
+
+# What a coach reads when a template is nested past NESTING_MAX.
+TOO_DEEP = (
+    f"This is nested too deeply: more than {NESTING_MAX} filters, brackets, conditions or "
+    "blocks inside one another. Split it into simpler parts."
+)
 
 
 @dataclass(frozen=True)
@@ -142,6 +154,9 @@ ALLOWED_FILTERS = (
 )
 # How many arguments each filter may be given, e.g. join(", ") or default("my friend").
 FILTER_ARGUMENTS = {"default": 1, "join": 1, "trim": 1}
+# Filters whose argument must be text in quotes: a separator made of a field or another
+# filter's result multiplies a text's length with every join.
+LITERAL_ARGUMENTS = {"join": 'join(", ")', "trim": 'trim(".")'}
 COMPARISONS = {"eq", "ne", "lt", "lteq", "gt", "gteq", "in", "notin"}
 
 
@@ -355,12 +370,30 @@ def check_template(source: str) -> str:
             f"The template is {len(source):,} characters long; the limit is "
             f"{TEMPLATE_MAX_CHARS:,}."
         )
+    _Checker().statements(_parse(source).body)
+    return source
+
+
+def _parse(source: str) -> nodes.Template:
+    """The template's syntax tree; MergeError where it cannot be read, naming the line."""
+    parser = None
     try:
-        tree = _environment().parse(source)
+        parser = Parser(_environment(), source)
+        return parser.parse()
     except TemplateSyntaxError as error:
         raise MergeError(_syntax_message(error), error.lineno) from None
-    _Checker().statements(tree.body)
-    return source
+    except (RecursionError, MemoryError, OverflowError):
+        # Brackets or blocks inside one another deeper than Jinja's parser can follow.
+        raise MergeError(TOO_DEEP, _parsed_up_to(parser)) from None
+    except ValueError as error:
+        # Python refuses to read a number of more than 4,300 digits.
+        raise MergeError(
+            f"A number in the template is too long to read ({error}).", _parsed_up_to(parser)
+        ) from None
+
+
+def _parsed_up_to(parser: Parser | None) -> int | None:
+    return parser.stream.current.lineno if parser is not None else None
 
 
 def _syntax_message(error: TemplateSyntaxError) -> str:
@@ -396,6 +429,18 @@ class _Checker:
 
     def __init__(self):
         self.loop_names: dict[str, _Kind] = {}
+        self.depth = 0
+
+    @contextmanager
+    def nested(self, node: nodes.Node) -> Iterator[None]:
+        """One level deeper; past NESTING_MAX, refused before Python's own limits are near."""
+        self.depth += 1
+        try:
+            if self.depth > NESTING_MAX:
+                raise MergeError(TOO_DEEP, node.lineno)
+            yield
+        finally:
+            self.depth -= 1
 
     def statements(self, body: list[nodes.Node]) -> None:
         for node in body:
@@ -407,12 +452,14 @@ class _Checker:
                 if not isinstance(child, nodes.TemplateData):
                     self.printed(child)
         elif isinstance(node, nodes.If):
-            self.expression(node.test)
-            self.statements(node.body)
-            self.statements(node.elif_)
-            self.statements(node.else_)
+            with self.nested(node):
+                self.expression(node.test)
+                self.statements(node.body)
+                self.statements(node.elif_)
+                self.statements(node.else_)
         elif isinstance(node, nodes.For):
-            self.loop(node)
+            with self.nested(node):
+                self.loop(node)
         else:
             raise MergeError(_refusal(node), node.lineno)
 
@@ -460,6 +507,10 @@ class _Checker:
             )
 
     def expression(self, node: nodes.Node) -> _Kind:
+        with self.nested(node):
+            return self.expression_kind(node)
+
+    def expression_kind(self, node: nodes.Node) -> _Kind:
         if isinstance(node, nodes.Const):
             if not isinstance(node.value, str | int | float | bool | type(None)):
                 raise MergeError("Only text and numbers can be written out.", node.lineno)
@@ -543,6 +594,12 @@ class _Checker:
             raise MergeError(_refusal(node), node.lineno)
         kind = self.expression(node.node)
         for argument in node.args:
+            if node.name in LITERAL_ARGUMENTS and not _is_text(argument):
+                raise MergeError(
+                    f"Write what goes in the brackets of “{node.name}” as text in quotes, "
+                    f"e.g. {LITERAL_ARGUMENTS[node.name]}; a field or a filter cannot go there.",
+                    node.lineno,
+                )
             self.expression(argument)
         if node.name == "length":
             return _Kind(NUMBER)
@@ -557,6 +614,10 @@ class _Checker:
                 return _Kind(RECORD, kind.path)
             return _Kind(TEXT)
         return kind
+
+
+def _is_text(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Const) and isinstance(node.value, str)
 
 
 def _dotted(node: nodes.Node) -> str | None:
