@@ -6,20 +6,33 @@ as untrusted code: each one is parsed by a fresh immutable sandbox (never the ap
 Jinja environment), its syntax tree is walked and anything beyond known fields, a short
 list of filters, ``if`` and ``for`` is refused with a message naming the line. Rendering
 sees only plain values (strings, numbers, lists and dicts of them) and stops past a time
-and an output size. Knows nothing of Flask or the database.
+and an output size; every text built along the way (by a filter or by ``~``) is held to the
+same size and time, so one expression cannot fill the memory before any output is checked.
+Knows nothing of Flask or the database.
 """
 
 import difflib
+import math
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from types import TracebackType
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
+from jinja2 import (
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+    nodes,
+    pass_context,
+)
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.parser import Parser
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 TEMPLATE_MAX_CHARS = 50_000
@@ -43,14 +56,21 @@ class MergeError(ValueError):
     """A template was refused or could not be filled in; the message says why and where."""
 
     def __init__(self, message: str, lineno: int | None = None):
+        self.message = message
         self.lineno = lineno
         super().__init__(f"Line {lineno}: {message}" if lineno else message)
 
 
-# What a coach reads when a template is nested past NESTING_MAX.
+# What a coach reads when a template reaches a limit.
+TOO_SLOW = "Filling in the template took too long; simplify its loops and filters."
 TOO_DEEP = (
     f"This is nested too deeply: more than {NESTING_MAX} filters, brackets, conditions or "
     "blocks inside one another. Split it into simpler parts."
+)
+TOO_BIG = "Filling in the template needed too much memory; simplify its filters and ~."
+JOIN_TOO_LONG = (
+    f"“join” would make a text longer than {OUTPUT_MAX_CHARS:,} characters here. Join a "
+    "list such as session.action_items, not a long text or the result of another join."
 )
 
 
@@ -281,27 +301,71 @@ def render_text(source: str, context: dict[str, Any]) -> str:
     """Fill in a template; raises MergeError when it is refused or runs past a limit."""
     check_template(source)
     _check_plain(context)
-    template = _environment().from_string(source)
-    deadline = time.monotonic() + RENDER_MAX_SECONDS
+    environment = _environment()
+    template = _compile(environment, source)
+    environment.start_clock()
+    # The template's own generator, not Template.generate(): its frame tells the line a
+    # limit was reached on.
+    rendering = template.root_render_func(template.new_context(context))
     parts, size = [], 0
     try:
-        for chunk in template.generate(context):
+        for chunk in rendering:
             size += len(chunk)
             if size > OUTPUT_MAX_CHARS:
                 raise MergeError(
                     f"The letter would be longer than {OUTPUT_MAX_CHARS:,} characters; "
-                    "check the loops in the template."
+                    "check the loops in the template.",
+                    _current_line(template, rendering),
                 )
-            if time.monotonic() > deadline:
-                raise MergeError("Filling in the template took too long; simplify its loops.")
+            if environment.out_of_time():
+                raise MergeError(TOO_SLOW, _current_line(template, rendering))
             parts.append(chunk)
-    except MergeError:
-        raise
+    except MergeError as error:
+        if error.lineno:
+            raise
+        raise MergeError(error.message, _line_of(template, error.__traceback__)) from None
     except TemplateError as error:
-        raise MergeError(f"The template could not be filled in: {error.message}") from None
+        raise MergeError(
+            f"The template could not be filled in: {error.message}",
+            _line_of(template, error.__traceback__),
+        ) from None
     except (TypeError, ValueError, ArithmeticError, LookupError) as error:
-        raise MergeError(f"The template could not be filled in ({error}).") from None
+        raise MergeError(
+            f"The template could not be filled in ({error}).",
+            _line_of(template, error.__traceback__),
+        ) from None
+    except RecursionError as error:
+        raise MergeError(TOO_DEEP, _line_of(template, error.__traceback__)) from None
+    except MemoryError as error:
+        raise MergeError(TOO_BIG, _line_of(template, error.__traceback__)) from None
+    finally:
+        rendering.close()
     return "".join(parts)
+
+
+def _compile(environment: ImmutableSandboxedEnvironment, source: str) -> Template:
+    """The checked template as Python code; a limit of Python's own is a MergeError."""
+    try:
+        return environment.from_string(source)
+    except (SyntaxError, RecursionError, MemoryError, OverflowError):
+        # The checks keep templates well inside these limits; this is the last guard.
+        raise MergeError(TOO_DEEP) from None
+
+
+def _current_line(template: Template, rendering: Iterator[str]) -> int | None:
+    """The template line a paused rendering has reached."""
+    frame = getattr(rendering, "gi_frame", None)
+    return template.get_corresponding_lineno(frame.f_lineno) if frame else None
+
+
+def _line_of(template: Template, traceback: TracebackType | None) -> int | None:
+    """The template line an error was raised on: the innermost frame of the template's code."""
+    line = None
+    while traceback is not None:
+        if traceback.tb_frame.f_globals.get("__jinja_template__") is template:
+            line = template.get_corresponding_lineno(traceback.tb_lineno)
+        traceback = traceback.tb_next
+    return line
 
 
 def _printable(value: Any) -> Any:
@@ -316,13 +380,118 @@ def default_filter(value: Any, fallback: Any = "") -> Any:
     return value if value else fallback
 
 
-def _environment() -> ImmutableSandboxedEnvironment:
+def _check_length(length: int, message: str) -> None:
+    if length > OUTPUT_MAX_CHARS:
+        raise MergeError(message)
+
+
+class _BoundedCodeGenerator(CodeGenerator):
+    """Compiles ``a ~ b`` to the sandbox's join_texts, which checks the length first."""
+
+    @optimizeconst
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.join_texts((")
+        for part in node.nodes:
+            self.visit(part, frame)
+            self.write(", ")
+        self.write("))")
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The sandbox one template is filled in by, with the moment it must stop.
+
+    Every field read with a dot, filter and ``~`` checks the time, since an expression
+    yields no output (where the letter's length and time are checked) until it is complete.
+    """
+
+    code_generator_class = _BoundedCodeGenerator
+    deadline = math.inf
+
+    def start_clock(self) -> None:
+        """Filling in starts now and may take RENDER_MAX_SECONDS."""
+        self.deadline = time.monotonic() + RENDER_MAX_SECONDS
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() > self.deadline
+
+    def check_time(self) -> None:
+        if self.out_of_time():
+            raise MergeError(TOO_SLOW)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        self.check_time()
+        return super().getattr(obj, attribute)
+
+    def join_texts(self, parts: tuple) -> str:
+        """``a ~ b ~ c``, refused before it is built when it would be too long."""
+        self.check_time()
+        texts = [str(part) for part in parts]
+        _check_length(
+            sum(map(len, texts)),
+            f"Joining texts with ~ would make a text longer than {OUTPUT_MAX_CHARS:,} "
+            "characters here; join fewer or shorter texts.",
+        )
+        return "".join(texts)
+
+
+def _filters_environment() -> ImmutableSandboxedEnvironment:
+    """An environment holding the filter functions themselves, to call as Jinja would."""
+    environment = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    environment.filters = {name: environment.filters.get(name) for name in ALLOWED_FILTERS}
+    environment.filters["default"] = default_filter
+    return environment
+
+
+# Only read (call_filter), so one is shared by every render.
+_FILTER_FUNCTIONS = _filters_environment()
+
+
+def _bounded_filter(name: str) -> Callable:
+    """The filter ``name``, checked for time before it runs and for length before and after.
+
+    It takes the template's context, which also keeps Jinja from running it while compiling.
+    """
+
+    @pass_context
+    def bounded_filter(context: Context, value: Any, *args: Any) -> Any:
+        context.environment.check_time()
+        if name == "join":
+            _check_length(_joined_length(value, *args), JOIN_TOO_LONG)
+        result = _FILTER_FUNCTIONS.call_filter(name, value, args, context=context)
+        # A text handed back as it came in (default, a trim with nothing to trim) has not
+        # grown, however long it is.
+        if isinstance(result, str) and not any(result is given for given in (value, *args)):
+            _check_length(
+                len(result),
+                f"“{name}” would make a text longer than {OUTPUT_MAX_CHARS:,} characters "
+                "here; use it on a shorter text.",
+            )
+        return result
+
+    bounded_filter.__name__ = f"bounded_{name}"
+    return bounded_filter
+
+
+def _joined_length(value: Any, separator: Any = "") -> int:
+    """How long ``value|join(separator)`` would be, without building it."""
+    if isinstance(value, str):
+        count, length = len(value), len(value)
+    else:
+        texts = [str(item) for item in value]
+        count, length = len(texts), sum(map(len, texts))
+    return length + len(str(separator)) * max(count - 1, 0)
+
+
+_BOUNDED_FILTERS = {name: _bounded_filter(name) for name in ALLOWED_FILTERS}
+
+
+def _environment() -> _Sandbox:
     """A fresh sandbox: no globals, strict about unknown names, only the allowed filters.
 
     Autoescaping is off because the output is Markdown; it becomes HTML only through
     render_markdown, which escapes and sanitises it.
     """
-    environment = ImmutableSandboxedEnvironment(
+    environment = _Sandbox(
         undefined=StrictUndefined,
         finalize=_printable,
         autoescape=False,
@@ -333,9 +502,7 @@ def _environment() -> ImmutableSandboxedEnvironment:
         cache_size=0,
     )
     environment.globals.clear()
-    filters = {name: environment.filters[name] for name in ALLOWED_FILTERS if name != "default"}
-    filters["default"] = default_filter
-    environment.filters = filters
+    environment.filters = dict(_BOUNDED_FILTERS)
     environment.tests = {}
     return environment
 
