@@ -6,21 +6,33 @@ names the line and what to change, and nothing answers 500.
 """
 
 import threading
+import time
+import tracemalloc
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from coachapp.auth.models import User
-from coachapp.clients.models import Client
+from coachapp.auth.models import Practice, User
+from coachapp.clients.forms import MAX_CHILDREN
+from coachapp.clients.models import Child, Client
+from coachapp.coaching.models import ActionItem
+from coachapp.config import DefaultConfig
 from coachapp.extensions import db
 from coachapp.letters.merge import (
+    ALLOWED_FILTERS,
+    FIELDS,
+    FILTER_ARGUMENTS,
     LIST_MAX_ITEMS,
+    LOOP_FIELDS,
     NESTING_MAX,
     OUTPUT_MAX_CHARS,
+    RENDER_MAX_SECONDS,
     MergeError,
     check_template,
     letter_context,
@@ -30,8 +42,21 @@ from coachapp.letters.models import Letter, LetterTemplate
 from tests.factories import PASSWORD, form_fields, make_client, make_coach, make_coaching_session
 from tests.live_server import LiveClient, LiveServer, app_on
 
-FIRST_NAME_MAX = Client.__table__.c.first_name.type.length  # 80, as the client form allows
+# The longest values a coach can enter, from the columns the forms are checked against.
+FIRST_NAME_MAX = Client.__table__.c.first_name.type.length  # 80
+LAST_NAME_MAX = Client.__table__.c.last_name.type.length
+PREFERRED_NAME_MAX = Client.__table__.c.preferred_name.type.length
+CHILD_NAME_MAX = Child.__table__.c.first_name.type.length
+COACH_NAME_MAX = User.__table__.c.name.type.length  # 120
+PRACTICE_NAME_MAX = Practice.__table__.c.name.type.length
+ACTION_ITEM_MAX = ActionItem.__table__.c.text.type.length  # 500
+SUMMARY_MAX = DefaultConfig.NOTE_MAX_CHARS  # 120,000
+# The session form takes any number of next steps; a letter reads the first LIST_MAX_ITEMS.
+ACTION_ITEMS_MAX = LIST_MAX_ITEMS + 5
+
 BERLIN = ZoneInfo("Europe/Berlin")
+# A letter of 100,000 characters takes at most 400 kB: room for dozens, not gigabytes.
+MEMORY_MAX_BYTES = 32 * 1024 * 1024
 LONG_NAME = "Maximiliana-" * 6 + "Sophia"  # 78 characters: one of the longest first names
 assert len(LONG_NAME) <= FIRST_NAME_MAX
 
@@ -215,6 +240,167 @@ def test_filters_that_print_nothing_still_stop_at_the_time_limit_naming_the_line
     assert message == (
         "Line 4: Filling in the template took too long; simplify its loops and filters."
     )
+
+
+# Anything the checker accepts is filled in within the limits
+
+
+QUOTE_FREE = "abc XYZ,.-!ßﬃİΐ😀\n"
+FIELD_PATHS = [field.path for field in FIELDS]
+LOOPS = {
+    "client.children": ["child", "child.first_name", "child.age"],
+    "session.action_items": ["step"],
+}
+LOOP_NAMES = [f"loop.{name}" for name in LOOP_FIELDS]
+COMPARISONS = ["==", "!=", "<", "<=", ">", ">=", "in", "not in"]
+
+literals = st.one_of(
+    st.text(QUOTE_FREE, max_size=12).map(lambda text: f'"{text}"'),
+    st.integers(min_value=0, max_value=10**6).map(str),
+    st.sampled_from(['", "', '"' + "x" * 1000 + '"', "''"]),
+)
+
+
+def filtered(value: str, name: str, argument: str | None) -> str:
+    if argument is None or not FILTER_ARGUMENTS.get(name):
+        return f"{value}|{name}"
+    return f"{value}|{name}({argument})"
+
+
+def expressions(names: list[str]) -> st.SearchStrategy[str]:
+    """Expressions over fields and literals: filters (with arguments that are fields,
+    literals or other expressions), ~, comparisons, and, or, not and inline ifs, nested."""
+
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        argument = st.one_of(st.none(), literals, inner)
+        return st.one_of(
+            st.builds(filtered, inner, st.sampled_from(ALLOWED_FILTERS), argument),
+            # What makes texts grow: joins of joins, and a text joined to itself with ~.
+            st.builds(lambda e, k: e + '|join(", ")' * k, inner, st.integers(1, 12)),
+            st.builds(lambda e, k: "(" + " ~ ".join([e] * k) + ")", inner, st.integers(2, 30)),
+            st.lists(inner, min_size=2, max_size=5).map(lambda parts: f"({' ~ '.join(parts)})"),
+            st.builds(lambda a, op, b: f"({a} {op} {b})", inner, st.sampled_from(COMPARISONS),
+                      inner),
+            st.builds(lambda a, op, b: f"({a} {op} {b})", inner, st.sampled_from(["and", "or"]),
+                      inner),
+            inner.map(lambda e: f"(not {e})"),
+            st.builds(lambda a, c, b: f"({a} if {c} else {b})", inner, inner, inner),
+            st.builds(lambda a, c: f"({a} if {c})", inner, inner),
+        )
+
+    return st.recursive(st.one_of(st.sampled_from(names), literals), extend, max_leaves=12)
+
+
+def bodies(names: list[str]) -> st.SearchStrategy[str]:
+    """Text, {{ }} and {% if %}/{% elif %}/{% else %} blocks, inside one another."""
+    text = st.text("abc ,.\n", max_size=10)
+    printed = expressions(names).map(lambda e: "{{ " + e + " }}")
+    conditions = expressions(names)
+
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.builds(
+            lambda test, body, elifs, otherwise: (
+                f"{{% if {test} %}}{body}"
+                + "".join(f"{{% elif {c} %}}{b}" for c, b in elifs)
+                + (f"{{% else %}}{otherwise}" if otherwise is not None else "")
+                + "{% endif %}"
+            ),
+            conditions, inner, st.lists(st.tuples(conditions, inner), max_size=2),
+            st.one_of(st.none(), inner),
+        )
+
+    pieces = st.recursive(st.one_of(text, printed), extend, max_leaves=6)
+    return st.lists(pieces, max_size=4).map("\n".join)
+
+
+def loops(path: str) -> st.SearchStrategy[str]:
+    """{% for %} over a list, with its item and loop.* in reach, and perhaps {% else %}."""
+    item = LOOPS[path][0]
+    return st.builds(
+        lambda body, otherwise: (
+            f"{{% for {item} in {path} %}}{body}"
+            + (f"{{% else %}}{otherwise}" if otherwise is not None else "")
+            + "{% endfor %}"
+        ),
+        bodies(FIELD_PATHS + LOOPS[path] + LOOP_NAMES),
+        st.one_of(st.none(), bodies(FIELD_PATHS)),
+    )
+
+
+# Built once: strategies are costly to build, cheap to draw from.
+templates = st.lists(
+    st.one_of(bodies(FIELD_PATHS), *(loops(path) for path in LOOPS)), min_size=1, max_size=4
+).map("\n".join)
+
+
+def texts(longest: int, shortest: int = 0) -> st.SearchStrategy[str]:
+    """Empty, short, or as long as the form allows, in letters that change length in upper case."""
+    return st.builds(
+        lambda unit, length: (unit * length)[:length],
+        st.text(QUOTE_FREE, min_size=1, max_size=6),
+        st.sampled_from([length for length in (0, 1, 9, longest) if length >= shortest]),
+    )
+
+
+merge_values = st.builds(
+    lambda first, last, preferred, children, coach, practice, summary, steps: values(
+        first, summary, steps, last_name=last, preferred_name=preferred, children=children,
+        coach_name=coach, practice_name=practice,
+    ),
+    texts(FIRST_NAME_MAX),
+    texts(LAST_NAME_MAX),
+    texts(PREFERRED_NAME_MAX),
+    st.lists(st.tuples(texts(CHILD_NAME_MAX, shortest=1), st.sampled_from([None, 2019, 2030])),
+             max_size=MAX_CHILDREN)
+    | st.just([("C" * CHILD_NAME_MAX, 2019)] * MAX_CHILDREN),
+    texts(COACH_NAME_MAX),
+    texts(PRACTICE_NAME_MAX),
+    texts(SUMMARY_MAX),
+    st.lists(texts(ACTION_ITEM_MAX), max_size=8)
+    | st.just(["S" * ACTION_ITEM_MAX] * ACTION_ITEMS_MAX),
+)
+
+# Reproducible in CI (the same examples every run, nothing stored between runs) and quick.
+BOUNDED_RENDERING = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def fill_in(source: str, merge_values: dict) -> str | MergeError:
+    try:
+        text = render_text(source, merge_values)
+    except MergeError as error:
+        return error
+    assert len(text) <= OUTPUT_MAX_CHARS
+    return text
+
+
+@BOUNDED_RENDERING
+@given(source=templates, merge_values=merge_values)
+def test_any_template_is_refused_or_filled_in_within_the_time_and_memory_limits(
+    source, merge_values
+):
+    try:
+        check_template(source)
+    except MergeError:
+        event("refused when saved")
+        return
+    started = time.monotonic()
+    outcome = fill_in(source, merge_values)
+    assert time.monotonic() - started < 2.5 * RENDER_MAX_SECONDS
+    event("refused when filled in" if isinstance(outcome, MergeError) else "filled in")
+
+    tracemalloc.start()
+    try:
+        fill_in(source, merge_values)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < MEMORY_MAX_BYTES
 
 
 # Through the app: a clear message, the template kept, other requests served
