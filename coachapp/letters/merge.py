@@ -6,24 +6,42 @@ as untrusted code: each one is parsed by a fresh immutable sandbox (never the ap
 Jinja environment), its syntax tree is walked and anything beyond known fields, a short
 list of filters, ``if`` and ``for`` is refused with a message naming the line. Rendering
 sees only plain values (strings, numbers, lists and dicts of them) and stops past a time
-and an output size. Knows nothing of Flask or the database.
+and an output size; every text built along the way (by a filter or by ``~``) is held to the
+same size and time, so one expression cannot fill the memory before any output is checked.
+Knows nothing of Flask or the database.
 """
 
 import difflib
+import math
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from types import TracebackType
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
+from jinja2 import (
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+    nodes,
+    pass_context,
+)
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
+from jinja2.parser import Parser
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 TEMPLATE_MAX_CHARS = 50_000
 # As long as a letter may be (LETTER_MAX_CHARS), so every draft can be saved.
 OUTPUT_MAX_CHARS = 100_000
 RENDER_MAX_SECONDS = 1.0
+# Filters, brackets, conditions and blocks inside one another: far more than a letter needs,
+# and far from where Python stops compiling (200 brackets, 100 indents).
+NESTING_MAX = 30
 # More children or action items than anyone has; lists are cut here so loops stay short.
 LIST_MAX_ITEMS = 100
 DATE_FORMAT = "%-d %B %Y"  # 3 March 2026
@@ -38,8 +56,22 @@ class MergeError(ValueError):
     """A template was refused or could not be filled in; the message says why and where."""
 
     def __init__(self, message: str, lineno: int | None = None):
+        self.message = message
         self.lineno = lineno
         super().__init__(f"Line {lineno}: {message}" if lineno else message)
+
+
+# What a coach reads when a template reaches a limit.
+TOO_SLOW = "Filling in the template took too long; simplify its loops and filters."
+TOO_DEEP = (
+    f"This is nested too deeply: more than {NESTING_MAX} filters, brackets, conditions or "
+    "blocks inside one another. Split it into simpler parts."
+)
+TOO_BIG = "Filling in the template needed too much memory; simplify its filters and ~."
+JOIN_TOO_LONG = (
+    f"“join” would make a text longer than {OUTPUT_MAX_CHARS:,} characters here. Join a "
+    "list such as session.action_items, not a long text or the result of another join."
+)
 
 
 @dataclass(frozen=True)
@@ -142,6 +174,9 @@ ALLOWED_FILTERS = (
 )
 # How many arguments each filter may be given, e.g. join(", ") or default("my friend").
 FILTER_ARGUMENTS = {"default": 1, "join": 1, "trim": 1}
+# Filters whose argument must be text in quotes: a separator made of a field or another
+# filter's result multiplies a text's length with every join.
+LITERAL_ARGUMENTS = {"join": 'join(", ")', "trim": 'trim(".")'}
 COMPARISONS = {"eq", "ne", "lt", "lteq", "gt", "gteq", "in", "notin"}
 
 
@@ -266,27 +301,71 @@ def render_text(source: str, context: dict[str, Any]) -> str:
     """Fill in a template; raises MergeError when it is refused or runs past a limit."""
     check_template(source)
     _check_plain(context)
-    template = _environment().from_string(source)
-    deadline = time.monotonic() + RENDER_MAX_SECONDS
+    environment = _environment()
+    template = _compile(environment, source)
+    environment.start_clock()
+    # The template's own generator, not Template.generate(): its frame tells the line a
+    # limit was reached on.
+    rendering = template.root_render_func(template.new_context(context))
     parts, size = [], 0
     try:
-        for chunk in template.generate(context):
+        for chunk in rendering:
             size += len(chunk)
             if size > OUTPUT_MAX_CHARS:
                 raise MergeError(
                     f"The letter would be longer than {OUTPUT_MAX_CHARS:,} characters; "
-                    "check the loops in the template."
+                    "check the loops in the template.",
+                    _current_line(template, rendering),
                 )
-            if time.monotonic() > deadline:
-                raise MergeError("Filling in the template took too long; simplify its loops.")
+            if environment.out_of_time():
+                raise MergeError(TOO_SLOW, _current_line(template, rendering))
             parts.append(chunk)
-    except MergeError:
-        raise
+    except MergeError as error:
+        if error.lineno:
+            raise
+        raise MergeError(error.message, _line_of(template, error.__traceback__)) from None
     except TemplateError as error:
-        raise MergeError(f"The template could not be filled in: {error.message}") from None
+        raise MergeError(
+            f"The template could not be filled in: {error.message}",
+            _line_of(template, error.__traceback__),
+        ) from None
     except (TypeError, ValueError, ArithmeticError, LookupError) as error:
-        raise MergeError(f"The template could not be filled in ({error}).") from None
+        raise MergeError(
+            f"The template could not be filled in ({error}).",
+            _line_of(template, error.__traceback__),
+        ) from None
+    except RecursionError as error:
+        raise MergeError(TOO_DEEP, _line_of(template, error.__traceback__)) from None
+    except MemoryError as error:
+        raise MergeError(TOO_BIG, _line_of(template, error.__traceback__)) from None
+    finally:
+        rendering.close()
     return "".join(parts)
+
+
+def _compile(environment: ImmutableSandboxedEnvironment, source: str) -> Template:
+    """The checked template as Python code; a limit of Python's own is a MergeError."""
+    try:
+        return environment.from_string(source)
+    except (SyntaxError, RecursionError, MemoryError, OverflowError):
+        # The checks keep templates well inside these limits; this is the last guard.
+        raise MergeError(TOO_DEEP) from None
+
+
+def _current_line(template: Template, rendering: Iterator[str]) -> int | None:
+    """The template line a paused rendering has reached."""
+    frame = getattr(rendering, "gi_frame", None)
+    return template.get_corresponding_lineno(frame.f_lineno) if frame else None
+
+
+def _line_of(template: Template, traceback: TracebackType | None) -> int | None:
+    """The template line an error was raised on: the innermost frame of the template's code."""
+    line = None
+    while traceback is not None:
+        if traceback.tb_frame.f_globals.get("__jinja_template__") is template:
+            line = template.get_corresponding_lineno(traceback.tb_lineno)
+        traceback = traceback.tb_next
+    return line
 
 
 def _printable(value: Any) -> Any:
@@ -301,13 +380,118 @@ def default_filter(value: Any, fallback: Any = "") -> Any:
     return value if value else fallback
 
 
-def _environment() -> ImmutableSandboxedEnvironment:
+def _check_length(length: int, message: str) -> None:
+    if length > OUTPUT_MAX_CHARS:
+        raise MergeError(message)
+
+
+class _BoundedCodeGenerator(CodeGenerator):
+    """Compiles ``a ~ b`` to the sandbox's join_texts, which checks the length first."""
+
+    @optimizeconst
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.join_texts((")
+        for part in node.nodes:
+            self.visit(part, frame)
+            self.write(", ")
+        self.write("))")
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The sandbox one template is filled in by, with the moment it must stop.
+
+    Every field read with a dot, filter and ``~`` checks the time, since an expression
+    yields no output (where the letter's length and time are checked) until it is complete.
+    """
+
+    code_generator_class = _BoundedCodeGenerator
+    deadline = math.inf
+
+    def start_clock(self) -> None:
+        """Filling in starts now and may take RENDER_MAX_SECONDS."""
+        self.deadline = time.monotonic() + RENDER_MAX_SECONDS
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() > self.deadline
+
+    def check_time(self) -> None:
+        if self.out_of_time():
+            raise MergeError(TOO_SLOW)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        self.check_time()
+        return super().getattr(obj, attribute)
+
+    def join_texts(self, parts: tuple) -> str:
+        """``a ~ b ~ c``, refused before it is built when it would be too long."""
+        self.check_time()
+        texts = [str(part) for part in parts]
+        _check_length(
+            sum(map(len, texts)),
+            f"Joining texts with ~ would make a text longer than {OUTPUT_MAX_CHARS:,} "
+            "characters here; join fewer or shorter texts.",
+        )
+        return "".join(texts)
+
+
+def _filters_environment() -> ImmutableSandboxedEnvironment:
+    """An environment holding the filter functions themselves, to call as Jinja would."""
+    environment = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+    environment.filters = {name: environment.filters.get(name) for name in ALLOWED_FILTERS}
+    environment.filters["default"] = default_filter
+    return environment
+
+
+# Only read (call_filter), so one is shared by every render.
+_FILTER_FUNCTIONS = _filters_environment()
+
+
+def _bounded_filter(name: str) -> Callable:
+    """The filter ``name``, checked for time before it runs and for length before and after.
+
+    It takes the template's context, which also keeps Jinja from running it while compiling.
+    """
+
+    @pass_context
+    def bounded_filter(context: Context, value: Any, *args: Any) -> Any:
+        context.environment.check_time()
+        if name == "join":
+            _check_length(_joined_length(value, *args), JOIN_TOO_LONG)
+        result = _FILTER_FUNCTIONS.call_filter(name, value, args, context=context)
+        # A text handed back as it came in (default, a trim with nothing to trim) has not
+        # grown, however long it is.
+        if isinstance(result, str) and not any(result is given for given in (value, *args)):
+            _check_length(
+                len(result),
+                f"“{name}” would make a text longer than {OUTPUT_MAX_CHARS:,} characters "
+                "here; use it on a shorter text.",
+            )
+        return result
+
+    bounded_filter.__name__ = f"bounded_{name}"
+    return bounded_filter
+
+
+def _joined_length(value: Any, separator: Any = "") -> int:
+    """How long ``value|join(separator)`` would be, without building it."""
+    if isinstance(value, str):
+        count, length = len(value), len(value)
+    else:
+        texts = [str(item) for item in value]
+        count, length = len(texts), sum(map(len, texts))
+    return length + len(str(separator)) * max(count - 1, 0)
+
+
+_BOUNDED_FILTERS = {name: _bounded_filter(name) for name in ALLOWED_FILTERS}
+
+
+def _environment() -> _Sandbox:
     """A fresh sandbox: no globals, strict about unknown names, only the allowed filters.
 
     Autoescaping is off because the output is Markdown; it becomes HTML only through
     render_markdown, which escapes and sanitises it.
     """
-    environment = ImmutableSandboxedEnvironment(
+    environment = _Sandbox(
         undefined=StrictUndefined,
         finalize=_printable,
         autoescape=False,
@@ -318,9 +502,7 @@ def _environment() -> ImmutableSandboxedEnvironment:
         cache_size=0,
     )
     environment.globals.clear()
-    filters = {name: environment.filters[name] for name in ALLOWED_FILTERS if name != "default"}
-    filters["default"] = default_filter
-    environment.filters = filters
+    environment.filters = dict(_BOUNDED_FILTERS)
     environment.tests = {}
     return environment
 
@@ -355,12 +537,30 @@ def check_template(source: str) -> str:
             f"The template is {len(source):,} characters long; the limit is "
             f"{TEMPLATE_MAX_CHARS:,}."
         )
+    _Checker().statements(_parse(source).body)
+    return source
+
+
+def _parse(source: str) -> nodes.Template:
+    """The template's syntax tree; MergeError where it cannot be read, naming the line."""
+    parser = None
     try:
-        tree = _environment().parse(source)
+        parser = Parser(_environment(), source)
+        return parser.parse()
     except TemplateSyntaxError as error:
         raise MergeError(_syntax_message(error), error.lineno) from None
-    _Checker().statements(tree.body)
-    return source
+    except (RecursionError, MemoryError, OverflowError):
+        # Brackets or blocks inside one another deeper than Jinja's parser can follow.
+        raise MergeError(TOO_DEEP, _parsed_up_to(parser)) from None
+    except ValueError as error:
+        # Python refuses to read a number of more than 4,300 digits.
+        raise MergeError(
+            f"A number in the template is too long to read ({error}).", _parsed_up_to(parser)
+        ) from None
+
+
+def _parsed_up_to(parser: Parser | None) -> int | None:
+    return parser.stream.current.lineno if parser is not None else None
 
 
 def _syntax_message(error: TemplateSyntaxError) -> str:
@@ -396,6 +596,18 @@ class _Checker:
 
     def __init__(self):
         self.loop_names: dict[str, _Kind] = {}
+        self.depth = 0
+
+    @contextmanager
+    def nested(self, node: nodes.Node) -> Iterator[None]:
+        """One level deeper; past NESTING_MAX, refused before Python's own limits are near."""
+        self.depth += 1
+        try:
+            if self.depth > NESTING_MAX:
+                raise MergeError(TOO_DEEP, node.lineno)
+            yield
+        finally:
+            self.depth -= 1
 
     def statements(self, body: list[nodes.Node]) -> None:
         for node in body:
@@ -407,12 +619,14 @@ class _Checker:
                 if not isinstance(child, nodes.TemplateData):
                     self.printed(child)
         elif isinstance(node, nodes.If):
-            self.expression(node.test)
-            self.statements(node.body)
-            self.statements(node.elif_)
-            self.statements(node.else_)
+            with self.nested(node):
+                self.expression(node.test)
+                self.statements(node.body)
+                self.statements(node.elif_)
+                self.statements(node.else_)
         elif isinstance(node, nodes.For):
-            self.loop(node)
+            with self.nested(node):
+                self.loop(node)
         else:
             raise MergeError(_refusal(node), node.lineno)
 
@@ -460,6 +674,10 @@ class _Checker:
             )
 
     def expression(self, node: nodes.Node) -> _Kind:
+        with self.nested(node):
+            return self.expression_kind(node)
+
+    def expression_kind(self, node: nodes.Node) -> _Kind:
         if isinstance(node, nodes.Const):
             if not isinstance(node.value, str | int | float | bool | type(None)):
                 raise MergeError("Only text and numbers can be written out.", node.lineno)
@@ -543,6 +761,12 @@ class _Checker:
             raise MergeError(_refusal(node), node.lineno)
         kind = self.expression(node.node)
         for argument in node.args:
+            if node.name in LITERAL_ARGUMENTS and not _is_text(argument):
+                raise MergeError(
+                    f"Write what goes in the brackets of “{node.name}” as text in quotes, "
+                    f"e.g. {LITERAL_ARGUMENTS[node.name]}; a field or a filter cannot go there.",
+                    node.lineno,
+                )
             self.expression(argument)
         if node.name == "length":
             return _Kind(NUMBER)
@@ -557,6 +781,10 @@ class _Checker:
                 return _Kind(RECORD, kind.path)
             return _Kind(TEXT)
         return kind
+
+
+def _is_text(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Const) and isinstance(node.value, str)
 
 
 def _dotted(node: nodes.Node) -> str | None:
