@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from coachapp.config import ensure_instance_folder, load_layered_config
 from coachapp.extensions import csrf, db, login_manager
+from coachapp.ids import DatabaseIdConverter
 from coachapp.paths import STATIC_FOLDER, TEMPLATE_FOLDER, default_instance_path
 from coachapp.security import init_app as init_request_guards
 
@@ -31,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     load_layered_config(app, test_config)
     app.session_interface = HttpsAwareSessionInterface()
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -68,6 +70,11 @@ def register_extensions(app: Flask) -> None:
         return db.session.execute(
             select(User).where(User.session_token == session_token, User.active)
         ).scalar_one_or_none()
+
+
+def register_url_converters(app: Flask) -> None:
+    """Before any route: an ``<int:...>`` is an id the database can hold."""
+    app.url_map.converters["int"] = DatabaseIdConverter
 
 
 def register_blueprints(app: Flask) -> None:
