@@ -14,6 +14,7 @@ from coachapp.extensions import csrf, db, login_manager
 from coachapp.ids import DatabaseIdConverter
 from coachapp.paths import STATIC_FOLDER, TEMPLATE_FOLDER, default_instance_path
 from coachapp.security import init_app as init_request_guards
+from coachapp.storable_text import CoachappRequest, StorableTextConverter
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -31,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     load_layered_config(app, test_config)
     app.session_interface = HttpsAwareSessionInterface()
+    app.request_class = CoachappRequest
     register_extensions(app)
     register_url_converters(app)
     register_blueprints(app)
@@ -73,8 +75,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_url_converters(app: Flask) -> None:
-    """Before any route: an ``<int:...>`` is an id the database can hold."""
+    """Before any route: an ``<int:...>`` is an id the database can hold, and the text of
+    an address (a slug, a token) is text it can store."""
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = StorableTextConverter
 
 
 def register_blueprints(app: Flask) -> None:

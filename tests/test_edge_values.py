@@ -1,5 +1,5 @@
 """No address, query string or form makes a page fail: numbers the database cannot hold,
-negative numbers, words where a number goes and very long text get a 404
+negative numbers, words where a number goes, NUL characters and very long text get a 404
 or a 400 (or are read as left out), for readers, coaches and clients alike."""
 
 import re
@@ -22,10 +22,10 @@ from tests.factories import (
     session_form,
 )
 
-EDGE_NUMBERS = ("0", "-1", str(2**31), str(2**63), "9" * 25, "abc", "1.5", "7" * 5000)
+EDGE_NUMBERS = ("0", "-1", str(2**31), str(2**63), "9" * 25, "abc", "1.5", "%00", "7" * 5000)
 EDGE_TEXTS = (*EDGE_NUMBERS[:-1], "x" * 5000, "..%2F..%2Fconfig.py", "%C0%AF", "%F0%9F%98%80")
 # In query strings and forms, where every name gets the same value at once.
-EDGE_VALUES = ("0", "-1", str(2**31), str(2**63), "abc", "x" * 5000)
+EDGE_VALUES = ("0", "-1", str(2**31), str(2**63), "abc", "%00", "x" * 5000)
 # Every number the views read from a query string, and the filters beside them.
 QUERY_NAMES = (
     "page", "client", "client_id", "session_id", "template", "person", "action",
@@ -154,7 +154,7 @@ def test_no_form_with_an_odd_number_or_text_fails(app, practice, people, renders
         for rule in sorted(rules, key=walk_order):
             path = address(rule, valid_values(rule, practice))
             for value in EDGE_VALUES:
-                form = dict.fromkeys(FORM_NAMES, value)
+                form = dict.fromkeys(FORM_NAMES, value.replace("%00", "\x00"))
                 walk.status(people[who], "POST", path, who, data=form)
     assert not walk.failures, walk.report()
 
@@ -201,6 +201,18 @@ def test_a_session_form_choosing_a_client_the_database_cannot_hold_is_refused(
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "not one of the session" in page
     assert "Visit the nursery together" in page  # what was typed is still there
+
+
+def test_a_nul_character_in_a_note_is_saved_as_a_replacement_character(app, practice, people):
+    coach = people["coach"]
+    notes = "Talked about bedtime.\x00 Pasted from another program."
+    form = session_form(practice["client_id"], private_notes=notes)
+    response = coach.post("/sessions/new", data=form)
+    assert response.status_code == 302
+    page = coach.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Talked about bedtime.\ufffd Pasted from another program." in page
+    assert coach.get("/blog/%00").status_code == 404
+    assert coach.get("/clients/?q=So%00fia").status_code == 200
 
 
 def test_numbers_in_query_strings_are_read_within_the_database_range():
