@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_commands(app)
     register_template_context(app)
     init_request_guards(app)
+    register_health_check(app)
     if app.config["PROXY_COUNT"]:
         hops = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
@@ -160,6 +161,13 @@ def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, render_error)
     app.register_error_handler(OperationalError, render_disk_full)
     app.register_error_handler(OSError, render_disk_full)
+
+
+def register_health_check(app: Flask) -> None:
+    """Last, since it goes first: /healthz answers before every other request hook."""
+    from coachapp.public.views import answer_health_checks_first
+
+    app.before_request_funcs.setdefault(None, []).insert(0, answer_health_checks_first)
 
 
 def register_commands(app: Flask) -> None:
