@@ -22,10 +22,12 @@ ID_TEXT = re.compile(r"[0-9]{1,10}")
 class DatabaseIdConverter(IntegerConverter):
     """The ``<int:...>`` of every route: a whole number from 1 to DATABASE_ID_MAX, else a 404."""
 
-    regex = r"[0-9]+"
+    regex = r"[0-9]+"  # Werkzeug's \d+ would also match other scripts' digits
 
-    def __init__(self, map: Map, fixed_digits: int = 0, min: int = 1, max: int = DATABASE_ID_MAX,
-                 signed: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self, map: Map, fixed_digits: int = 0, min: int = 1, max: int = DATABASE_ID_MAX,
+        signed: bool = False,
+    ) -> None:  # fmt: skip
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
