@@ -11,8 +11,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from coachapp.config import ensure_instance_folder, load_layered_config
 from coachapp.extensions import csrf, db, login_manager
+from coachapp.ids import DatabaseIdConverter
 from coachapp.paths import STATIC_FOLDER, TEMPLATE_FOLDER, default_instance_path
 from coachapp.security import init_app as init_request_guards
+from coachapp.storable_text import CoachappRequest, StorableTextConverter
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -30,12 +32,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     load_layered_config(app, test_config)
     app.session_interface = HttpsAwareSessionInterface()
+    app.request_class = CoachappRequest
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     register_template_context(app)
     init_request_guards(app)
+    register_health_check(app)
     if app.config["PROXY_COUNT"]:
         hops = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
@@ -68,6 +73,13 @@ def register_extensions(app: Flask) -> None:
         return db.session.execute(
             select(User).where(User.session_token == session_token, User.active)
         ).scalar_one_or_none()
+
+
+def register_url_converters(app: Flask) -> None:
+    """Before any route: an ``<int:...>`` is an id the database can hold, and the text of
+    an address (a slug, a token) is text it can store."""
+    app.url_map.converters["int"] = DatabaseIdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = StorableTextConverter
 
 
 def register_blueprints(app: Flask) -> None:
@@ -149,6 +161,13 @@ def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, render_error)
     app.register_error_handler(OperationalError, render_disk_full)
     app.register_error_handler(OSError, render_disk_full)
+
+
+def register_health_check(app: Flask) -> None:
+    """Last, since it goes first: /healthz answers before every other request hook."""
+    from coachapp.public.views import answer_health_checks_first
+
+    app.before_request_funcs.setdefault(None, []).insert(0, answer_health_checks_first)
 
 
 def register_commands(app: Flask) -> None:

@@ -17,6 +17,7 @@ from coachapp.audit.reading import (
 from coachapp.audit.services import record_event
 from coachapp.auth.access import coach_required
 from coachapp.extensions import db
+from coachapp.ids import page_number
 from coachapp.templating import local_today, user_zone
 
 
@@ -34,7 +35,7 @@ def index():
     if not form.validate():
         return _log_page(form, pagination=None, labels={}), 400
     pagination = events_page(
-        current_user, form.filters(user_zone(current_user)), request.args.get("page", 1, type=int)
+        current_user, form.filters(user_zone(current_user)), page_number(request.args)
     )
     return _log_page(form, pagination, client_labels(current_user, pagination.items))
 

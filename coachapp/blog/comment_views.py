@@ -28,6 +28,7 @@ from coachapp.blog.comments import (
 from coachapp.blog.models import CommentStatus, Post
 from coachapp.blog.services import get_readable_post_or_404
 from coachapp.extensions import db
+from coachapp.ids import page_number
 from coachapp.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ def index():
         status=status,
         tabs=QUEUE_TABS,
         counts=moderation_counts(current_user),
-        pagination=moderation_queue(current_user, status, request.args.get("page", 1, type=int)),
+        pagination=moderation_queue(current_user, status, page_number(request.args)),
         reply_form=ReplyForm(formdata=None),
         now=utcnow(),
         post_url=post_url,

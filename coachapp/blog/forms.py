@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from coachapp.formfields import strip
+from coachapp.ids import id_choice
 from coachapp.letters.letterhead import PreparedImage
 from coachapp.letters.letterhead_forms import check_social_links, prepared_upload
 
@@ -46,9 +47,9 @@ class PostForm(ImageUploadMixin, FlaskForm):
         "Introduction", filters=[strip], validators=[Length(max=1000)], render_kw={"rows": 3}
     )
     body = TextAreaField("Text", validators=[Length(max=POST_MAX_CHARS)], render_kw={"rows": 18})
-    category_id = SelectField("Category", coerce=int, default=0)
+    category_id = SelectField("Category", coerce=id_choice, default=0)
     tags = StringField("Tags", filters=[strip], validators=[Length(max=500)])
-    series_id = SelectField("Series", coerce=int, default=0)
+    series_id = SelectField("Series", coerce=id_choice, default=0)
     series_position = IntegerField(
         "Part number in the series",
         validators=[Optional(), NumberRange(min=1, max=1000, message="Use a number from 1.")],

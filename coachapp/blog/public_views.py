@@ -37,6 +37,7 @@ from coachapp.blog.services import (
     tag_page,
 )
 from coachapp.extensions import db
+from coachapp.ids import page_number
 from coachapp.letters.letterhead import image_file
 
 # Covers and photos are public; an hour keeps them fresh enough after a post goes offline.
@@ -65,7 +66,7 @@ class PageMeta:
 @shared_with_readers
 def index():
     """The newest public posts, ten to a page."""
-    page = _page_number()
+    page = page_number(request.args)
     posts = blog_page(page)
     meta = PageMeta("Blog", BLOG_DESCRIPTION, _listing_url("blog.index", page))
     return _render("blog/index.html", meta, posts=posts)
@@ -121,7 +122,7 @@ def render_post_page(post: Post, comment_form: CommentForm | None = None, status
 def category(slug: str):
     """A category's public posts."""
     found = get_by_slug_or_404(Category, slug)
-    page = _page_number()
+    page = page_number(request.args)
     meta = PageMeta(
         found.name,
         _description(found.description or f"Posts about {found.name}."),
@@ -137,7 +138,7 @@ def category(slug: str):
 def tag(slug: str):
     """The public posts carrying a tag."""
     found = get_by_slug_or_404(PostTag, slug)
-    page = _page_number()
+    page = page_number(request.args)
     meta = PageMeta(
         f"Posts tagged “{found.name}”",
         f"Posts tagged “{found.name}”.",
@@ -167,7 +168,7 @@ def series(slug: str):
 def author(author_id: int):
     """A coach's page: who they are, where to follow them, and their public posts."""
     coach = get_author_or_404(author_id)
-    page = _page_number()
+    page = page_number(request.args)
     site = blog_site()
     found = author_with_profile(coach, site)
     meta = PageMeta(
@@ -245,11 +246,6 @@ def _render(
         image_version=image_version,
         **context,
     ), status
-
-
-def _page_number() -> int:
-    """The ?page= number; anything that is not a number means the first page."""
-    return request.args.get("page", 1, type=int)
 
 
 def _listing_url(endpoint: str, page: int, **values) -> str:

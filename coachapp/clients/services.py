@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from coachapp.auth.models import User
 from coachapp.clients.models import Child, Client, Tag
 from coachapp.extensions import db
+from coachapp.ids import page_number
 from coachapp.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -387,13 +388,12 @@ class ClientListing:
         """Read the list's query string; anything unexpected falls back to the default."""
         status = args.get("status", "active")
         sort = args.get("sort", "name")
-        page = args.get("page", "1")
         return cls(
             q=args.get("q", "").strip()[:100],
             tag=args.get("tag", "").strip()[:TAG_MAX_LENGTH],
             status=status if status in STATUSES else "active",
             sort=sort if sort in SORTS else "name",
-            page=int(page) if re.fullmatch(r"[1-9][0-9]{0,5}", page) else 1,
+            page=page_number(args),
         )
 
     @property

@@ -28,6 +28,7 @@ from coachapp.clients.services import (
 )
 from coachapp.coaching.services import client_timeline, next_follow_up, open_action_items
 from coachapp.extensions import db
+from coachapp.ids import page_number
 from coachapp.mail import MailError, where_mail_goes
 from coachapp.outbox.services import send_soon
 from coachapp.templating import local_today
@@ -79,7 +80,7 @@ def detail(client_id: int):
         client=client,
         today=today,
         action_form=ActionForm(),
-        timeline=client_timeline(client, page=request.args.get("page", 1, type=int)),
+        timeline=client_timeline(client, page=page_number(request.args)),
         open_items=open_action_items(client),
         next_follow_up=next_follow_up(client, today),
     )

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coachapp.coaching.models import SessionFormat
+from coachapp.ids import id_choice, parse_id
 
 BLANK_ACTION_ITEM_ROWS = 2
 
@@ -45,6 +46,10 @@ class ActionItemForm(Form):
     due_on = DateField("Due", validators=[Optional()])
     done = BooleanField("Done")
 
+    def validate_item_id(self, field) -> None:
+        if field.data and parse_id(field.data) is None:
+            raise ValidationError("This step is not one of the session's: reload the page.")
+
     def validate_text(self, field) -> None:
         if not (field.data or "").strip() and (self.due_on.data or self.done.data):
             raise ValidationError("Write what the step is, or clear its date and tick.")
@@ -60,7 +65,9 @@ class CheckboxListField(SelectMultipleField):
 class CoachingSessionForm(FlaskForm):
     """Everything about one session; times are in the coach's own time zone."""
 
-    client_id = SelectField("Client", coerce=int, validators=[DataRequired("Choose a client.")])
+    client_id = SelectField(
+        "Client", coerce=id_choice, validators=[DataRequired("Choose a client.")]
+    )
     date = DateField("Date", validators=[DataRequired("Enter the date of the session.")])
     start_time = TimeField("Starts", validators=[DataRequired("Enter when the session starts.")])
     end_time = TimeField("Ends", validators=[DataRequired("Enter when the session ends.")])
@@ -69,7 +76,7 @@ class CoachingSessionForm(FlaskForm):
         choices=[SelectChoice(f.value, f.label) for f in SessionFormat],
         default=SessionFormat.IN_PERSON.value,
     )
-    topics = CheckboxListField("Topics", coerce=int, validators=[Optional()])
+    topics = CheckboxListField("Topics", coerce=id_choice, validators=[Optional()])
     note_template = SelectField("Note template", validators=[Optional()], validate_choice=False)
     private_notes = TextAreaField(
         "Private notes", validators=[within_note_limit], render_kw={"rows": 14}

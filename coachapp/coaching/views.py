@@ -34,6 +34,7 @@ from coachapp.coaching.services import (
     topic_name_taken,
 )
 from coachapp.extensions import db
+from coachapp.ids import id_arg
 from coachapp.templating import local_today, user_zone
 
 
@@ -111,7 +112,7 @@ def _session_form_page(form: CoachingSessionForm, coaching_session: CoachingSess
 def new():
     """Log a session; a note template can prefill the private notes."""
     form = CoachingSessionForm()
-    client_id = request.args.get("client_id", type=int)
+    client_id = id_arg(request.args, "client_id")
     if request.method == "GET":
         form.client_id.data = client_id or 0
         form.date.data = local_today(current_user)

@@ -5,6 +5,7 @@ from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitFi
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
+from coachapp.ids import id_choice
 from coachapp.letters.merge import OUTPUT_MAX_CHARS, MergeError, check_template
 from coachapp.letters.services import SUBJECT_MAX_CHARS
 
@@ -39,7 +40,7 @@ class LetterTemplateForm(FlaskForm):
 class NewLetterForm(FlaskForm):
     """What a new letter starts from: a template or a blank page, and the session it follows."""
 
-    coaching_session_id = SelectField("The session it follows", coerce=int)
+    coaching_session_id = SelectField("The session it follows", coerce=id_choice)
     template = RadioField(
         "Start from", validators=[DataRequired("Choose a template or a blank letter.")]
     )

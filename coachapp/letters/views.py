@@ -19,6 +19,7 @@ from coachapp.clients.forms import ConsentForm, WithdrawConsentForm
 from coachapp.clients.services import get_client_or_404
 from coachapp.coaching.services import coach_clients_for_choice, get_coaching_session_or_404
 from coachapp.extensions import db
+from coachapp.ids import id_arg, page_number
 from coachapp.letters import bp
 from coachapp.letters.forms import (
     LETTER_MAX_CHARS,
@@ -81,10 +82,10 @@ def index():
     """The coach's letters, filtered by status (and by client, from a client's page)."""
     status = request.args.get("status", "all")
     status = status if status in STATUS_FILTERS else "all"
-    client_id = request.args.get("client", type=int)
+    client_id = id_arg(request.args, "client")
     client = get_client_or_404(client_id) if client_id else None
     pagination = list_letters(
-        current_user, status, client.id if client else None, request.args.get("page", 1, type=int)
+        current_user, status, client.id if client else None, page_number(request.args)
     )
     return render_template(
         "letters/index.html",
@@ -100,11 +101,11 @@ def index():
 def new():
     """Start a letter to a client, perhaps after a session, from a template or blank."""
     coaching_session = None
-    session_id = request.args.get("session_id", type=int)
+    session_id = id_arg(request.args, "session_id")
     if session_id:
         coaching_session = get_coaching_session_or_404(session_id)
     client_id = (
-        coaching_session.client_id if coaching_session else request.args.get("client_id", type=int)
+        coaching_session.client_id if coaching_session else id_arg(request.args, "client_id")
     )
     if not client_id:
         clients = coach_clients_for_choice(current_user)

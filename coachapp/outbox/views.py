@@ -4,6 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from coachapp.auth.access import coach_required
 from coachapp.extensions import db
+from coachapp.ids import page_number
 from coachapp.mail import mail_server_configured
 from coachapp.outbox import bp
 from coachapp.outbox.forms import RetryForm
@@ -16,7 +17,7 @@ def index():
     """The coach's messages, newest first."""
     return render_template(
         "outbox/index.html",
-        pagination=coach_messages(request.args.get("page", 1, type=int)),
+        pagination=coach_messages(page_number(request.args)),
         form=RetryForm(),
         mail_server=mail_server_configured(),
     )

@@ -21,6 +21,7 @@ from coachapp.clients.models import ConsentMethod
 from coachapp.documents.archive import send_archive
 from coachapp.documents.pdf import PdfRenderError
 from coachapp.extensions import db
+from coachapp.ids import page_number
 from coachapp.letters.rendering import letter_pdf
 from coachapp.portal import bp
 from coachapp.portal.services import (
@@ -53,7 +54,7 @@ def index():
     return render_template(
         "portal/index.html",
         client_record=client_record,
-        sessions=past_sessions_page(client_record, request.args.get("page", 1, type=int)),
+        sessions=past_sessions_page(client_record, page_number(request.args)),
         letters=sent_letters(client_record, limit=LETTERS_ON_HOME),
         letter_count=sent_letter_count(client_record),
     )
@@ -199,7 +200,7 @@ def download_everything():
 def activity():
     """Who has seen my records: who opened, downloaded, sent or shared them, and when."""
     client_record = current_client_or_404()
-    pagination = client_events_page(client_record, request.args.get("page", 1, type=int))
+    pagination = client_events_page(client_record, page_number(request.args))
     return render_template(
         "portal/activity.html",
         client_record=client_record,

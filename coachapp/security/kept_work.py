@@ -13,6 +13,7 @@ from wtforms import ValidationError
 
 from coachapp.auth.models import KeptWork, User
 from coachapp.extensions import db
+from coachapp.ids import parse_id
 
 # Set at sign-in when kept work is waiting: the next page shows it (no query per request).
 WAITING_FLAG = "kept_work_waiting"
@@ -182,7 +183,7 @@ def forget_saved_work(response: Response) -> Response:
         return response
     if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return response
-    kept_id = request.form.get(KEPT_ID_FIELD, type=int)
+    kept_id = parse_id(request.form.get(KEPT_ID_FIELD))
     if kept_id is None:
         return response
     user_id = _signed_in_user_id()
