@@ -110,18 +110,21 @@ class LiveServer:
             env[f"FLASK_{name}"] = json.dumps(value)
         return env
 
-    def start(self) -> "LiveServer":
-        """Start the server and wait until /healthz says the database is ready."""
-        if self.running:
-            raise RuntimeError("the server is already running")
-        command = [
+    def command(self) -> list[str]:
+        """How the server is started: ``flask run``, as on a laptop."""
+        return [
             sys.executable, "-m", "flask", "--app", "coachapp", "run",
             "--host", "127.0.0.1", "--port", str(self.port),
             "--no-reload", "--no-debugger", "--with-threads",
         ]  # fmt: skip
+
+    def start(self) -> "LiveServer":
+        """Start the server and wait until /healthz says the database is ready."""
+        if self.running:
+            raise RuntimeError("the server is already running")
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                command,
+                self.command(),
                 cwd=REPO_ROOT,
                 env=self.environment(),
                 stdin=subprocess.DEVNULL,
@@ -181,6 +184,17 @@ class LiveServer:
 
     def __exit__(self, *_exc) -> None:
         self.stop()
+
+
+class GunicornLiveServer(LiveServer):
+    """coachapp under gunicorn, as production serves it, with the access log turned on
+    (``--access-logfile -``: every request, its Referer and user agent, into the log)."""
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
+            "--workers", "1", "--access-logfile", "-", "coachapp:create_app()",
+        ]  # fmt: skip
 
 
 @dataclass
