@@ -40,7 +40,7 @@ from pathlib import Path
 from flask import Flask
 
 from coachapp.extensions import db
-from tests.conftest import TEST_SECRET_KEY, csrf_token_from, make_test_app
+from tests.conftest import TEST_SECRET_KEY, TEST_TWO_FACTOR_KEY, csrf_token_from, make_test_app
 from tests.factories import form_fields
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -104,6 +104,7 @@ class LiveServer:
             COACHAPP_INSTANCE_PATH=str(self.instance_path),
             FLASK_SQLALCHEMY_DATABASE_URI=self.database_url,
             FLASK_SECRET_KEY=TEST_SECRET_KEY,
+            FLASK_TWO_FACTOR_KEYS=json.dumps([TEST_TWO_FACTOR_KEY]),
             PYTHONUNBUFFERED="1",
         )
         for name, value in self.config.items():
