@@ -2,6 +2,7 @@
 a recovery code, turning it off, and a practice owner requiring it for every coach."""
 
 import hashlib
+import json
 import re
 import time
 from datetime import timedelta
@@ -440,3 +441,45 @@ def test_an_unfinished_set_up_whose_key_is_gone_starts_again(app, client, coach_
     app.config["TWO_FACTOR_KEYS"] = [NEW_KEY]
     secret, codes = set_up_two_step(client)
     assert len(codes) == 10 and stored_secret(app, "coach@example.com") == secret
+
+
+def test_a_new_key_is_put_first_then_every_secret_is_encrypted_with_it_and_the_old_retired(
+    app, client, browser, secured, runner
+):
+    old_key = app.config["TWO_FACTOR_KEYS"][0]
+    made = runner.invoke(args=["two-step", "new-key"])
+    assert made.exit_code == 0, made.output
+    new_key = made.stdout.splitlines()[0]
+    Fernet(new_key)  # a working key
+    assert f"TWO_FACTOR_KEYS = {[new_key, old_key]!r}" in made.stderr
+    assert f"FLASK_TWO_FACTOR_KEYS='{json.dumps([new_key, old_key])}'" in made.stderr
+
+    app.config["TWO_FACTOR_KEYS"] = [new_key, old_key]  # as the operator sets it, and restarts
+    rotated = runner.invoke(args=["two-step", "rotate-key"])
+
+    assert rotated.exit_code == 0, rotated.output
+    assert "1 two-step secret now encrypted with the first key." in rotated.output
+    assert f"TWO_FACTOR_KEYS = {[new_key]!r}" in rotated.output
+    with app.app_context():
+        stored = db.session.get(User, secured["id"]).totp_secret_encrypted
+    assert Fernet(new_key).decrypt(stored.encode()).decode() == secured["secret"]
+    app.config["TWO_FACTOR_KEYS"] = [new_key]  # the old key retired
+    sign_in_with_password(browser)
+    code = code_for(secured["secret"], 1)
+    assert client.post("/login/two-step", data={"code": code}).status_code == 302
+    again = runner.invoke(args=["two-step", "rotate-key"])
+    assert again.exit_code == 0 and "there is none to retire" in again.output
+
+
+def test_rotating_leaves_a_secret_no_key_opens_as_it_was_and_says_so(app, secured, runner):
+    with app.app_context():
+        before = db.session.get(User, secured["id"]).totp_secret_encrypted
+    app.config["TWO_FACTOR_KEYS"] = [NEW_KEY]  # the key it was made with is missing
+
+    refused = runner.invoke(args=["two-step", "rotate-key"])
+
+    assert refused.exit_code == 1
+    assert f"1 open with none of TWO_FACTOR_KEYS (users {secured['id']})" in refused.output
+    assert "retire no key yet" in refused.output
+    with app.app_context():
+        assert db.session.get(User, secured["id"]).totp_secret_encrypted == before
