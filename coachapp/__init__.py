@@ -171,7 +171,7 @@ def register_health_check(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Add coachapp's flask commands (init-db, create-coach, demo, outbox, backup, db)."""
+    """Add coachapp's flask commands (cli.py lists them); `flask db` loads when asked for."""
     from coachapp.cli import AppCommands, commands
 
     # In place of Flask's group, keeping any command a blueprint added: `db` loads lazily.

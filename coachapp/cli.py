@@ -1,10 +1,11 @@
-"""coachapp's flask commands: init-db, create-coach, demo, outbox, backup and db."""
+"""coachapp's flask commands: init-db, create-coach, demo, outbox, backup, two-step and db."""
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from coachapp.auth.services import AccountError, check_new_password, create_coach
+from coachapp.auth.two_factor_cli import two_step_cli
 from coachapp.backup.cli import backup_cli
 from coachapp.extensions import db, init_migrations
 from coachapp.outbox.cli import outbox_cli
@@ -113,4 +114,6 @@ def demo_command() -> None:
         click.echo(f"Sign in at http://{current_app.config['SERVER_NAME']}/login")
 
 
-commands = [init_db_command, create_coach_command, demo_command, outbox_cli, backup_cli]
+commands = [
+    init_db_command, create_coach_command, demo_command, outbox_cli, backup_cli, two_step_cli
+]

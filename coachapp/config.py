@@ -5,11 +5,13 @@ variable with the ``FLASK_`` prefix (``FLASK_SQLALCHEMY_DATABASE_URI=...``).
 ``DATABASE_URL`` is accepted as well, as most hosting platforms set it.
 """
 
+import base64
 import fcntl
 import os
 import re
 import secrets
 import sqlite3
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -104,6 +106,11 @@ class DefaultConfig:
     # (default: instance/backups).
     BACKUP_KEY: str | None = None
     BACKUP_FOLDER: str | None = None
+    # Two-step sign-in: the keys that encrypt each authenticator secret in the database, newest
+    # first (a list, or one string of keys separated by commas). The first encrypts; any of
+    # them decrypts. Written into instance/config.py on a laptop's first run; production
+    # refuses to start without. Keep them with the backup key: a restored database needs them.
+    TWO_FACTOR_KEYS: list[str] | None = None
 
 
 # Secret keys copied from examples; production refuses them.
@@ -113,6 +120,14 @@ PLACEHOLDER_SECRET_KEYS = frozenset(
 MIN_PRODUCTION_SECRET_KEY_LENGTH = 32
 # A key as write_local_secret_key writes it.
 WRITTEN_SECRET_KEY = re.compile(r"^SECRET_KEY = '([0-9a-f]{64})'$", re.MULTILINE)
+# A Fernet key, as cryptography's Fernet.generate_key() makes it: 32 random bytes, base64.
+TWO_FACTOR_KEY = re.compile(r"[A-Za-z0-9_-]{43}=")
+WRITTEN_TWO_FACTOR_KEYS = re.compile(
+    rf"^TWO_FACTOR_KEYS = \['({TWO_FACTOR_KEY.pattern})'\]$", re.MULTILINE
+)
+MAKE_A_TWO_FACTOR_KEY = (
+    "python3 -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\""
+)
 
 
 class StartupError(click.ClickException):
@@ -162,6 +177,7 @@ def load_layered_config(app: Flask, test_config: dict | None) -> None:
         engine_options["connect_args"] = connect_args
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
     ensure_secret_key(app)
+    ensure_two_factor_keys(app)
 
 
 def default_sqlite_url(app: Flask) -> str:
@@ -206,22 +222,83 @@ def write_local_secret_key(instance_path: Path) -> str:
     first to hold the file's lock writes the key and the others read it, so that every
     process signs cookies with the same key.
     """
+    return _add_local_setting(
+        instance_path,
+        WRITTEN_SECRET_KEY,
+        lambda key: f"SECRET_KEY = {key!r}\n",
+        new_value=lambda: secrets.token_hex(32),
+        what="a secret key",
+    )
+
+
+def parse_two_factor_keys(value) -> list[str]:
+    """TWO_FACTOR_KEYS as a list, from a list or from one string (commas or spaces apart)."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = re.split(r"[\s,]+", value)
+    return [str(key).strip() for key in value if str(key).strip()]
+
+
+def ensure_two_factor_keys(app: Flask) -> None:
+    """Refuse a malformed two-step key; in production, refuse to start without one; on a
+    laptop, create one on first run (as for SECRET_KEY)."""
+    keys = parse_two_factor_keys(app.config.get("TWO_FACTOR_KEYS"))
+    if not all(TWO_FACTOR_KEY.fullmatch(key) for key in keys):
+        raise StartupError(
+            "TWO_FACTOR_KEYS holds something that is not a two-step key (each is 44 "
+            f"characters ending in '='). Make one with: {MAKE_A_TWO_FACTOR_KEY}"
+        )
+    if not keys and app.config["PRODUCTION"]:
+        raise StartupError(
+            "coachapp refuses to start in production without a two-step key, which encrypts "
+            "the authenticator secrets in the database: set FLASK_TWO_FACTOR_KEYS (or "
+            "TWO_FACTOR_KEYS in instance/config.py) to a key made with: "
+            f"{MAKE_A_TWO_FACTOR_KEY} and keep a copy with the backup key."
+        )
+    app.config["TWO_FACTOR_KEYS"] = keys or [write_local_two_factor_key(Path(app.instance_path))]
+
+
+def write_local_two_factor_key(instance_path: Path) -> str:
+    """The two-step key of instance/config.py, added there if it has none yet (under the
+    same lock as the secret key, so that processes starting together share one)."""
+    return _add_local_setting(
+        instance_path,
+        WRITTEN_TWO_FACTOR_KEYS,
+        lambda key: f"TWO_FACTOR_KEYS = [{key!r}]\n",
+        # What Fernet.generate_key() returns, without loading cryptography at start-up.
+        new_value=lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii"),
+        what="a two-step key",
+    )
+
+
+def _add_local_setting(
+    instance_path: Path,
+    written: re.Pattern,
+    line_for: Callable[[str], str],
+    new_value: Callable[[], str],
+    what: str,
+) -> str:
+    """The value of a setting coachapp writes into instance/config.py (the file private to
+    this user), read there or, if it is not there yet, made and added under the file's lock."""
     config_file = instance_path / "config.py"
     try:
         descriptor = os.open(config_file, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(descriptor, "r+", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
             handle.seek(0)
-            written = handle.read()
-            existing = WRITTEN_SECRET_KEY.findall(written)
+            contents = handle.read()
+            existing = written.findall(contents)
             if existing:
                 return existing[-1]
-            key = secrets.token_hex(32)
-            if not written:
+            value = new_value()
+            if not contents:
                 handle.write("# Local settings for this coachapp installation. Keep private.\n")
-            handle.write(f"SECRET_KEY = {key!r}\n")
+            elif not contents.endswith("\n"):
+                handle.write("\n")  # a last line edited by hand stays as it was
+            handle.write(line_for(value))
     except OSError as error:
         raise StartupError(
-            f"coachapp could not write a secret key to {config_file} ({error.strerror})."
+            f"coachapp could not write {what} to {config_file} ({error.strerror})."
         ) from error
-    return key
+    return value

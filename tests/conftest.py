@@ -19,6 +19,7 @@ from coachapp.paths import MIGRATIONS_FOLDER
 from tests.postgres import PostgresCluster, why_postgres_unavailable
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production"
+TEST_TWO_FACTOR_KEY = "haWBf3-Qsgpp50jIYXloKxVFRX5Cw95RxNU843eWdCM="  # a Fernet key
 BACKENDS = ["sqlite", "postgresql"]
 TEST_PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
 
@@ -47,6 +48,7 @@ def make_test_app(instance_path: Path, database_url: str, **overrides):
     config = {
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET_KEY,
+        "TWO_FACTOR_KEYS": [TEST_TWO_FACTOR_KEY],
         "INSTANCE_PATH": instance_path,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,

@@ -40,7 +40,7 @@ from pathlib import Path
 from flask import Flask
 
 from coachapp.extensions import db
-from tests.conftest import TEST_SECRET_KEY, csrf_token_from, make_test_app
+from tests.conftest import TEST_SECRET_KEY, TEST_TWO_FACTOR_KEY, csrf_token_from, make_test_app
 from tests.factories import form_fields
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -104,6 +104,7 @@ class LiveServer:
             COACHAPP_INSTANCE_PATH=str(self.instance_path),
             FLASK_SQLALCHEMY_DATABASE_URI=self.database_url,
             FLASK_SECRET_KEY=TEST_SECRET_KEY,
+            FLASK_TWO_FACTOR_KEYS=json.dumps([TEST_TWO_FACTOR_KEY]),
             PYTHONUNBUFFERED="1",
         )
         for name, value in self.config.items():
@@ -111,7 +112,7 @@ class LiveServer:
         return env
 
     def command(self) -> list[str]:
-        """The command line that serves coachapp."""
+        """How the server is started: ``flask run``, as on a laptop."""
         return [
             sys.executable, "-m", "flask", "--app", "coachapp", "run",
             "--host", "127.0.0.1", "--port", str(self.port),
@@ -260,6 +261,16 @@ class HeldWorker:
             answer += chunk
         self.connection.close()
         return int(answer.split(b" ", 2)[1])
+
+class GunicornLiveServer(LiveServer):
+    """coachapp under gunicorn, as production serves it, with the access log turned on
+    (``--access-logfile -``: every request, its Referer and user agent, into the log)."""
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
+            "--workers", "1", "--access-logfile", "-", "coachapp:create_app()",
+        ]  # fmt: skip
 
 
 @dataclass

@@ -4,10 +4,12 @@ import io
 import os
 import subprocess
 import threading
+import time
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from cryptography.fernet import Fernet
 from PIL import Image
@@ -16,6 +18,8 @@ from sqlalchemy.exc import DBAPIError
 
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
+from coachapp.auth import two_factor
+from coachapp.auth.models import User
 from coachapp.backup.encryption import decrypt_stream, encrypt_stream
 from coachapp.clients.models import Client
 from coachapp.coaching.models import CoachingSession
@@ -52,8 +56,10 @@ def fresh_app(empty_database_url, tmp_path):
     """A new installation: an empty database and an empty instance folder."""
     apps = []
 
-    def make(key: str = KEY):
-        app = make_test_app(tmp_path / f"fresh-{len(apps)}", empty_database_url, BACKUP_KEY=key)
+    def make(key: str = KEY, **config):
+        app = make_test_app(
+            tmp_path / f"fresh-{len(apps)}", empty_database_url, BACKUP_KEY=key, **config
+        )
         apps.append(app)
         return app
 
@@ -388,3 +394,33 @@ def test_a_backup_restores_into_a_database_where_init_db_already_ran(
     restored = restore(fresh, backup)
     assert restored.exit_code == 0, restored.output
     assert row_counts(fresh) == row_counts(app)
+
+
+def test_two_step_sign_in_comes_back_with_its_key_and_explains_itself_without(
+    app, practice, fresh_app, tmp_path
+):
+    # The two-step key is not in the backup: the server it comes back to needs it too.
+    with app.app_context():
+        coach = db.session.get(User, practice["coach"])
+        secret = two_factor.start_setup(coach)
+        two_factor.confirm_setup(coach, pyotp.TOTP(secret).now())
+        db.session.commit()
+    backup = tmp_path / "practice.backup"
+    create(app, "--output", str(backup))
+    fresh = fresh_app(TWO_FACTOR_KEYS=[Fernet.generate_key().decode()])  # not its key
+
+    restored = restore(fresh, backup)
+
+    assert restored.exit_code == 0, restored.output
+    assert "two-step secrets of 1 person open with none of TWO_FACTOR_KEYS" in restored.stderr
+    visitor = Browser(fresh.test_client())
+    assert visitor.login("coach@example.com", PASSWORD).headers["Location"] == "/login/two-step"
+    next_code = pyotp.TOTP(secret).at(time.time() + 30)
+    refused = visitor.client.post("/login/two-step", data={"code": next_code})
+    assert refused.status_code == 400
+    assert "cannot check the codes of your app" in refused.get_data(as_text=True)
+
+    # With the practice's key set (as the README says to keep it), codes work again.
+    fresh.config["TWO_FACTOR_KEYS"] = app.config["TWO_FACTOR_KEYS"]
+    assert visitor.client.post("/login/two-step", data={"code": next_code}).status_code == 302
+    assert visitor.client.get("/dashboard").status_code == 200

@@ -1,6 +1,7 @@
 """Configuration layers, the embedded SQLite settings, secret keys and the instance folder."""
 
 import fcntl
+import json
 import os
 import stat
 import subprocess
@@ -9,12 +10,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from coachapp import create_app
 from coachapp.config import StartupError, normalise_database_url, write_local_secret_key
 from coachapp.extensions import db
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import TEST_SECRET_KEY, TEST_TWO_FACTOR_KEY
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -125,8 +127,80 @@ def test_production_refuses_to_start_without_a_strong_secret_key(
 
 
 def test_production_starts_with_a_strong_secret_key(tmp_path, clean_environment):
-    app = create_app({"INSTANCE_PATH": tmp_path, "PRODUCTION": True, "SECRET_KEY": "x" * 48})
+    app = create_app(
+        {"INSTANCE_PATH": tmp_path, "PRODUCTION": True, "SECRET_KEY": "x" * 48,
+         "TWO_FACTOR_KEYS": [TEST_TWO_FACTOR_KEY]}
+    )  # fmt: skip
     assert app.config["SECRET_KEY"] == "x" * 48
+
+
+# The keys of two-step secrets
+
+
+def test_first_local_run_writes_a_two_step_key_that_later_runs_reuse(
+    tmp_path, clean_environment
+):
+    first = create_app({"INSTANCE_PATH": tmp_path})
+    [key] = first.config["TWO_FACTOR_KEYS"]
+    Fernet(key)  # a working key, made without loading cryptography at start-up
+    config_file = tmp_path / "config.py"
+    assert f"TWO_FACTOR_KEYS = ['{key}']" in config_file.read_text()
+    assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
+    second = create_app({"INSTANCE_PATH": tmp_path})
+    assert second.config["TWO_FACTOR_KEYS"] == [key]
+    assert config_file.read_text().count("TWO_FACTOR_KEYS") == 1
+
+
+def test_a_two_step_key_is_added_below_settings_edited_by_hand(tmp_path, clean_environment):
+    config_file = tmp_path / "config.py"
+    config_file.write_text(f"SECRET_KEY = {TEST_SECRET_KEY!r}\nDEFAULT_TIMEZONE = 'Europe/Paris'")
+
+    app = create_app({"INSTANCE_PATH": tmp_path})
+
+    assert app.config["DEFAULT_TIMEZONE"] == "Europe/Paris"
+    again = create_app({"INSTANCE_PATH": tmp_path})  # the file still reads
+    assert again.config["DEFAULT_TIMEZONE"] == "Europe/Paris"
+    assert again.config["TWO_FACTOR_KEYS"] == app.config["TWO_FACTOR_KEYS"]
+
+
+def test_production_refuses_to_start_without_a_two_step_key(tmp_path, clean_environment):
+    config = {"INSTANCE_PATH": tmp_path, "PRODUCTION": True, "SECRET_KEY": "x" * 48}
+    with pytest.raises(StartupError, match="refuses to start in production without a two-step"):
+        create_app(config)
+    assert not (tmp_path / "config.py").exists()  # no key is invented in production
+
+
+def test_a_malformed_two_step_key_is_refused_without_being_shown(tmp_path, clean_environment):
+    almost = TEST_TWO_FACTOR_KEY[:-2] + "="
+    with pytest.raises(StartupError, match="not a two-step key") as refused:
+        create_app({"INSTANCE_PATH": tmp_path, "TWO_FACTOR_KEYS": [TEST_TWO_FACTOR_KEY, almost]})
+    assert almost not in str(refused.value) and TEST_TWO_FACTOR_KEY not in str(refused.value)
+
+
+@pytest.mark.parametrize("written", ["json", "commas"])
+def test_two_step_keys_can_come_from_the_environment(tmp_path, clean_environment, written):
+    newer = Fernet.generate_key().decode()
+    keys = [newer, TEST_TWO_FACTOR_KEY]
+    value = json.dumps(keys) if written == "json" else ", ".join(keys)
+    clean_environment.setenv("FLASK_TWO_FACTOR_KEYS", value)
+    app = create_app({"INSTANCE_PATH": tmp_path, "SECRET_KEY": TEST_SECRET_KEY})
+    assert app.config["TWO_FACTOR_KEYS"] == keys
+    assert not (tmp_path / "config.py").exists()
+
+
+def test_the_flask_command_explains_a_missing_production_two_step_key(tmp_path):
+    environment = {
+        **os.environ, "COACHAPP_INSTANCE_PATH": str(tmp_path), "FLASK_PRODUCTION": "true",
+        "FLASK_SECRET_KEY": "x" * 48,
+    }  # fmt: skip
+    environment.pop("FLASK_TWO_FACTOR_KEYS", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "coachapp", "init-db"],
+        capture_output=True, text=True, env=environment, cwd=REPO_ROOT, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "FLASK_TWO_FACTOR_KEYS" in result.stderr and "Fernet.generate_key()" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_an_instance_folder_that_cannot_be_created_is_explained(tmp_path, clean_environment):

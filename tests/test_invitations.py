@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from coachapp.audit.models import AuditEvent
 from coachapp.auth.models import AccessToken, Role, User
 from coachapp.clients.models import Client
 from coachapp.extensions import db
@@ -33,12 +34,22 @@ def text(response) -> str:
 
 
 def link_in(message, path: str) -> str:
-    """The link's path, checking the plain and HTML parts both carry the canonical link."""
+    """The link as e-mailed, without the host ("/invitation#<token>"), checking the plain
+    and HTML parts both carry the canonical link."""
     plain = message.get_body(("plain",)).get_content()
-    match = re.search(re.escape(CANONICAL) + rf"({path}/[\w-]+)", plain)
+    match = re.search(re.escape(CANONICAL) + rf"({path}#[\w-]+)", plain)
     assert match, plain
     assert CANONICAL + match.group(1) in message.get_body(("html",)).get_content()
     return match.group(1)
+
+
+def open_link(client, link: str):
+    """Open an e-mailed link as a browser does: it asks for the address (the token after
+    "#" stays in the browser), then the page's script posts the token; answers the page
+    that leads to."""
+    path, token = link.split("#", 1)
+    assert client.get(path).status_code in (200, 404, 410)
+    return client.post(path, data={"link": token}, follow_redirects=True)
 
 
 def closed(response):
@@ -61,8 +72,9 @@ def invite(client, client_id: int, host: str = "localhost"):
 
 
 def set_password(client, link: str, password: str = NEW_PASSWORD, confirm: str | None = None):
+    """Press "Set my password" on the page of the link opened last in this browser."""
     data = {"password": password, "confirm": confirm or password}
-    return client.post(link, data=data)
+    return client.post(link.split("#", 1)[0], data=data)
 
 
 # Invitations
@@ -85,7 +97,7 @@ def test_an_invited_client_sets_a_password_and_lands_in_the_portal(
     assert "Invited; no password chosen yet." in text(client.get(f"/clients/{client_id}"))
 
     browser.logout()
-    form = client.get(link)
+    form = open_link(client, link)
     assert form.status_code == 200 and "Welcome, Sofia Marin" in text(form)
     assert form.headers["Referrer-Policy"] == "no-referrer"
     response = set_password(client, link)
@@ -106,10 +118,11 @@ def test_an_invitation_link_works_once(app, client, coach_id, smtp, browser):
     invite(client, client_id)
     link = link_in(smtp.messages[0], "/invitation")
     browser.logout()
+    open_link(client, link)
     set_password(client, link)
     browser.logout()
 
-    again = client.get(link)
+    again = open_link(client, link)
     assert again.status_code == 410
     assert "This link has already been used" in text(again)
     assert set_password(client, link, "another-long-password").status_code == 410
@@ -124,13 +137,13 @@ def test_an_expired_invitation_gets_a_clear_page(app, client, coach_id, smtp, br
         db.session.execute(update(AccessToken).values(expires_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
     browser.logout()
-    page = client.get(link)
+    page = open_link(client, link)
     assert page.status_code == 410 and "This link has expired" in text(page)
     assert "Ask your coach to send you a new invitation" in text(page)
 
 
 def test_an_unknown_link_is_not_found(client):
-    page = client.get("/invitation/not-a-real-token")
+    page = open_link(client, "/invitation#not-a-real-token-at-all")
     assert page.status_code == 404 and "This link does not work" in text(page)
 
 
@@ -141,6 +154,7 @@ def test_the_password_must_be_long_enough_and_typed_twice_alike(
     invite(client, client_id)
     link = link_in(smtp.messages[0], "/invitation")
     browser.logout()
+    open_link(client, link)
     short = set_password(client, link, "too-short")
     assert short.status_code == 400 and "at least 12 characters" in text(short)
     different = set_password(client, link, NEW_PASSWORD, "not-the-same-password")
@@ -163,7 +177,7 @@ def test_the_link_is_kept_only_as_a_hash_and_leaves_the_outbox_once_sent(
 ):
     client_id = add_client(app, coach_id)
     invite(client, client_id)
-    token = link_in(smtp.messages[0], "/invitation").rsplit("/", 1)[1]
+    token = link_in(smtp.messages[0], "/invitation").split("#", 1)[1]
     with app.app_context():
         [row] = db.session.scalars(select(AccessToken)).all()
         [message] = db.session.scalars(select(OutboxMessage)).all()
@@ -204,7 +218,7 @@ def test_a_coach_resets_a_forgotten_password_by_email(app, client, coach_id, smt
     [message] = smtp.messages
     link = link_in(message, "/reset-password")
     assert "attacker.example" not in message.as_string()
-    assert "Choose a new password" in text(client.get(link))
+    assert "Choose a new password" in text(open_link(client, link))
     response = set_password(client, link)
     assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
     assert client.get("/clients/").status_code == 200
@@ -214,7 +228,7 @@ def test_a_coach_resets_a_forgotten_password_by_email(app, client, coach_id, smt
     assert browser.login("coach@example.com", PASSWORD).status_code == 400
     assert browser.login("coach@example.com", NEW_PASSWORD).status_code == 302
     browser.logout()
-    assert client.get(link).status_code == 410
+    assert open_link(client, link).status_code == 410
 
 
 def test_forgot_password_answers_the_same_for_an_unknown_address(app, client, smtp):
@@ -235,6 +249,155 @@ def test_a_reset_link_expires_after_an_hour(app, client, coach_id, smtp, browser
         assert timedelta(minutes=59) < lifetime <= timedelta(minutes=60)
         row.expires_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
-    page = client.get(link)
+    page = open_link(client, link)
     assert page.status_code == 410 and "This link has expired" in text(page)
     assert "Ask for a new link" in text(page)
+
+
+# The token stays out of addresses, pages, messages and logs
+
+
+SHOWN_FOR = re.compile(r'name="shown_for" type="hidden" value="(\d+)"')
+
+
+def token_of(link: str) -> str:
+    return link.split("#", 1)[1]
+
+
+def test_the_emailed_link_carries_its_token_only_after_the_hash(app, client, coach_id, smtp):
+    # Browsers never send what follows "#": no request log, proxy or Referer sees it.
+    invite(client, add_client(app, coach_id))
+    link = link_in(smtp.messages[0], "/invitation")
+    path, token = link.split("#", 1)
+    assert path == "/invitation" and len(token) >= 43
+
+
+def test_opening_a_link_leaves_its_token_in_no_address_page_message_or_log(
+    app, client, coach_id, smtp, browser, caplog
+):
+    invite(client, add_client(app, coach_id))
+    link = link_in(smtp.messages[0], "/invitation")
+    token = token_of(link)
+    browser.logout()
+    caplog.clear()
+    caplog.set_level("DEBUG")  # every logger, coachapp's and its libraries'
+
+    responses = [client.get("/invitation")]
+    responses.append(client.post("/invitation", data={"link": token}))
+    assert responses[-1].status_code == 303
+    assert responses[-1].headers["Location"] == "/invitation"
+    responses.append(client.get("/invitation"))
+    assert "Welcome, Sofia Marin" in text(responses[-1])
+    responses.append(set_password(client, link, "short"))
+    responses.append(set_password(client, link))
+    assert responses[-1].headers["Location"] == "/portal/"
+    responses.append(client.get("/portal/"))
+    assert "Your password is set. Welcome!" in text(responses[-1])
+
+    for response in responses:
+        assert response.headers["Referrer-Policy"] in ("no-referrer", "same-origin")
+        assert token not in str(response.headers), response.request.path
+        assert token not in text(response), response.request.path
+    for response in responses[:4]:  # every page about the link sends no Referer at all
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+    with app.app_context():
+        events = db.session.scalars(select(AuditEvent)).all()
+        assert events and not any(token in audit_row_text(event) for event in events)
+    assert caplog.records and token not in caplog.text
+
+
+def audit_row_text(event) -> str:
+    return " ".join(str(getattr(event, column.key)) for column in event.__table__.columns)
+
+
+def test_a_link_emailed_before_still_works_and_its_address_is_left_at_once(
+    app, client, coach_id, smtp, browser
+):
+    # Links e-mailed by earlier versions carry the token in the address itself.
+    invite(client, add_client(app, coach_id))
+    token = token_of(link_in(smtp.messages[0], "/invitation"))
+    browser.logout()
+
+    first = client.get(f"/invitation/{token}")
+
+    assert first.status_code == 303 and first.headers["Location"] == "/invitation"
+    assert first.headers["Referrer-Policy"] == "no-referrer"
+    page = client.get("/invitation")
+    assert "Welcome, Sofia Marin" in text(page) and token not in text(page)
+    assert 'action="/invitation"' in text(page)
+    assert set_password(client, "/invitation").headers["Location"] == "/portal/"
+    browser.logout()
+    assert client.get(f"/invitation/{token}", follow_redirects=True).status_code == 410
+
+
+def test_a_link_the_page_cannot_read_can_be_pasted(app, client, coach_id, smtp, browser):
+    invite(client, add_client(app, coach_id))
+    link = link_in(smtp.messages[0], "/invitation")
+    browser.logout()
+
+    page = client.get("/invitation")
+    assert page.status_code == 200 and "paste it here" in text(page)
+    assert "js/open-link.js" in text(page)  # the script that reads the link after "#"
+    wrong = client.post("/invitation", data={"link": "my password is hunter2!"})
+    assert wrong.status_code == 400 and "That is not the link from your e-mail" in text(wrong)
+    assert "hunter2" not in text(wrong)
+
+    pasted = client.post(
+        "/invitation", data={"link": f"  {CANONICAL}{link}\n"}, follow_redirects=True
+    )
+
+    assert "Welcome, Sofia Marin" in text(pasted)
+    assert set_password(client, link).headers["Location"] == "/portal/"
+
+
+def test_a_password_sent_after_the_browser_lost_the_link_asks_to_open_it_again(client):
+    response = set_password(client, "/reset-password")
+    assert response.status_code == 400
+    assert "This browser no longer holds your link" in text(response)
+
+
+def test_the_link_opened_last_in_a_browser_wins_and_an_older_tab_sets_nothing(
+    app, client, coach_id, smtp, browser
+):
+    invite(client, add_client(app, coach_id))
+    invite(client, add_client(app, coach_id, first_name="Tom", email="tom@example.com"))
+    sofia_link, tom_link = (link_in(message, "/invitation") for message in smtp.messages)
+    browser.logout()
+    first_tab = text(open_link(client, sofia_link))
+    assert "Welcome, Sofia Marin" in first_tab
+    sofias_page_link = SHOWN_FOR.search(first_tab).group(1)
+
+    second_tab = text(open_link(client, tom_link))  # Tom's link, opened later in a second tab
+    assert "Welcome, Tom Marin" in second_tab
+    data = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    stale = client.post("/invitation", data={**data, "shown_for": sofias_page_link})
+
+    assert stale.status_code == 409
+    assert "this page is now for tom@example.com" in text(stale)
+    assert "Welcome, Tom Marin" in text(stale)
+    assert browser.login("sofia@example.com", NEW_PASSWORD).status_code == 400
+    assert browser.login("tom@example.com", NEW_PASSWORD).status_code == 400
+    toms_page_link = SHOWN_FOR.search(text(stale)).group(1)
+    done = client.post("/invitation", data={**data, "shown_for": toms_page_link})
+    assert done.headers["Location"] == "/portal/"
+    browser.logout()
+    assert browser.login("tom@example.com", NEW_PASSWORD).status_code == 302
+
+
+def test_a_link_opened_while_signed_in_as_someone_else_says_so_and_switches_only_here(
+    app, client, coach_id, smtp, browser
+):
+    elsewhere = Browser(app.test_client())
+    elsewhere.login("coach@example.com", PASSWORD)
+    invite(client, add_client(app, coach_id))
+    link = link_in(smtp.messages[0], "/invitation")
+
+    page = text(open_link(client, link))  # the coach opens the client's link herself
+
+    assert "Welcome, Sofia Marin" in page
+    assert "You are signed in as Maya Lindqvist (coach@example.com)" in page
+    assert "signs you out of this browser and signs in Sofia Marin" in page
+    assert set_password(client, link).headers["Location"] == "/portal/"
+    assert "sofia@example.com" in text(client.get("/account"))
+    assert client.get("/clients/").status_code == 404  # no longer the coach, here
+    assert elsewhere.client.get("/clients/").status_code == 200  # her other browser stays in

@@ -100,17 +100,29 @@ def test_asking_for_reset_links_is_limited_and_keeps_the_address(client, coach_e
     assert 'value="me@example.com"' in page
 
 
+@pytest.mark.parametrize(("path", "allowed"), [("/reset-password", 5), ("/invitation", 10)])
+def test_guessing_link_tokens_is_limited(client, path, allowed):
+    for number in range(allowed):
+        guess = {"link": f"a-guessed-token-number-{number}"}
+        opened = client.post(path, data=guess, follow_redirects=True)
+        assert opened.status_code == 404  # no such link
+    page = assert_friendly_429(client.post(path, data={"link": "the-last-guess"}), 60)
+    assert "the-last-guess" not in page
+    assert client.get(path).status_code == 404  # reading the page is not an attempt
+
+
 @pytest.mark.parametrize(
     ("path", "allowed"),
     [("/reset-password/guessed-token", 5), ("/invitation/guessed-token", 10)],
 )
-def test_guessing_link_tokens_is_limited(client, path, allowed):
+def test_guessing_tokens_in_the_address_of_older_links_is_limited(client, path, allowed):
     data = {"password": "a-new-long-password", "confirm": "a-new-long-password"}
     for _ in range(allowed):
         assert client.post(path, data=data).status_code == 404  # no such link
     page = assert_friendly_429(client.post(path, data=data), 60)
     assert "a-new-long-password" not in page
-    assert client.get(path).status_code == 404  # reading the page is not an attempt
+    # Reading the page is not an attempt.
+    assert client.get(path, follow_redirects=True).status_code == 404
 
 
 def test_two_step_codes_are_limited(client):

@@ -2,17 +2,22 @@
 a recovery code, turning it off, and a practice owner requiring it for every coach."""
 
 import hashlib
+import json
 import re
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pyotp
 import pytest
+from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select
+from sqlalchemy import text as sql
 
 from coachapp.audit.models import AuditAction, AuditEvent
 from coachapp.auth.models import RecoveryCode, TokenPurpose, User
 from coachapp.auth.tokens import issue_token
+from coachapp.auth.two_factor_keys import decrypt_secret
 from coachapp.extensions import db
 from tests.conftest import Browser, make_test_app
 from tests.factories import PASSWORD, make_client, make_client_login, make_coach
@@ -51,6 +56,13 @@ def user_named(app, email: str) -> User:
         return user
 
 
+def stored_secret(app, email: str) -> str:
+    """The user's two-step secret as coachapp reads it back (decrypted)."""
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+        return decrypt_secret(user.totp_secret_encrypted)
+
+
 def set_up_two_step(client) -> tuple[str, list[str]]:
     """Scan (read) the secret off the set-up page and confirm with the app's current code."""
     page = text(client.get("/account/two-step"))
@@ -83,7 +95,7 @@ def test_a_coach_sets_up_two_step_sign_in_with_their_app(app, client, coach_id):
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     assert "<svg" in html and "data:" not in html and "style=" not in html
     secret = SECRET_ON_PAGE.search(html).group(1).replace(" ", "")
-    assert user_named(app, "coach@example.com").totp_secret == secret
+    assert stored_secret(app, "coach@example.com") == secret
     assert not user_named(app, "coach@example.com").has_two_factor  # not until confirmed
     assert secret in text(client.get("/account/two-step")).replace(" ", "")  # same on reload
 
@@ -363,7 +375,111 @@ def test_a_coach_of_another_practice_changes_nothing_of_ours(app, client, browse
         maya_user = db.session.get(User, practice["maya"])
         assert ruth.practice.require_two_factor
         assert not maya_user.practice.require_two_factor
-        assert not maya_user.totp_secret
+        assert not maya_user.totp_secret_encrypted
     assert maya.client.get("/dashboard").status_code == 200  # not signed out
     assert "ruth@example.com" not in text(maya.client.get("/account"))
     assert audit_rows(app, AuditAction.TWO_FACTOR_DISABLED) == []  # Ruth's practice requires it
+
+
+# The secret at rest, and the keys that encrypt it
+
+NEW_KEY = Fernet.generate_key().decode()
+
+
+def every_value_in_users(app) -> str:
+    """Every column of every users row, as the database returns it, in one string."""
+    with app.app_context():
+        rows = db.session.execute(sql("SELECT * FROM users")).all()
+    return " ".join(str(value) for row in rows for value in row)
+
+
+def test_the_database_never_holds_the_plain_secret(app, client, coach_id, backend):
+    page = text(client.get("/account/two-step"))  # set-up started: a secret is kept already
+    unconfirmed = SECRET_ON_PAGE.search(page).group(1).replace(" ", "")
+    assert unconfirmed not in every_value_in_users(app)
+
+    secret, _codes = set_up_two_step(client)
+
+    assert secret == unconfirmed and secret not in every_value_in_users(app)
+    with app.app_context():
+        stored = db.session.get(User, coach_id).totp_secret_encrypted
+        assert decrypt_secret(stored) == secret
+        with pytest.raises(InvalidToken):  # another key opens nothing
+            Fernet(NEW_KEY).decrypt(stored.encode())
+        database_file = db.engine.url.database
+    if backend == "sqlite":  # not in the file either, nor in its write-ahead log
+        for path in (Path(database_file), Path(f"{database_file}-wal")):
+            assert not path.exists() or secret.encode() not in path.read_bytes()
+
+
+def test_without_its_key_the_code_page_says_why_and_a_recovery_code_still_works(
+    app, client, browser, secured, caplog
+):
+    app.config["TWO_FACTOR_KEYS"] = [NEW_KEY]  # e.g. the database restored on another server
+    sign_in_with_password(browser)
+
+    response = client.post("/login/two-step", data={"code": code_for(secured["secret"], 1)})
+
+    assert response.status_code == 400
+    assert "coachapp cannot check the codes of your app at the moment" in text(response)
+    assert "Sign in with one of your recovery codes" in text(response)
+    assert audit_rows(app, AuditAction.SIGN_IN_FAILED) == []  # not the person's mistake
+    assert f"two-step secret of user {secured['id']}" in caplog.text
+    assert secured["secret"] not in caplog.text
+    signed_in = client.post("/login/two-step", data={"code": secured["codes"][0]})
+    assert signed_in.headers["Location"] == "/dashboard"
+    # Turned off and set up again, it works with the key this server has.
+    client.post("/account/two-step/disable", data={"off-current_password": PASSWORD})
+    secret, _codes = set_up_two_step(client)
+    browser.logout()
+    sign_in_with_password(browser)
+    assert client.post("/login/two-step", data={"code": code_for(secret, 1)}).status_code == 302
+
+
+def test_an_unfinished_set_up_whose_key_is_gone_starts_again(app, client, coach_id):
+    client.get("/account/two-step")
+    app.config["TWO_FACTOR_KEYS"] = [NEW_KEY]
+    secret, codes = set_up_two_step(client)
+    assert len(codes) == 10 and stored_secret(app, "coach@example.com") == secret
+
+
+def test_a_new_key_is_put_first_then_every_secret_is_encrypted_with_it_and_the_old_retired(
+    app, client, browser, secured, runner
+):
+    old_key = app.config["TWO_FACTOR_KEYS"][0]
+    made = runner.invoke(args=["two-step", "new-key"])
+    assert made.exit_code == 0, made.output
+    new_key = made.stdout.splitlines()[0]
+    Fernet(new_key)  # a working key
+    assert f"TWO_FACTOR_KEYS = {[new_key, old_key]!r}" in made.stderr
+    assert f"FLASK_TWO_FACTOR_KEYS='{json.dumps([new_key, old_key])}'" in made.stderr
+
+    app.config["TWO_FACTOR_KEYS"] = [new_key, old_key]  # as the operator sets it, and restarts
+    rotated = runner.invoke(args=["two-step", "rotate-key"])
+
+    assert rotated.exit_code == 0, rotated.output
+    assert "1 two-step secret now encrypted with the first key." in rotated.output
+    assert f"TWO_FACTOR_KEYS = {[new_key]!r}" in rotated.output
+    with app.app_context():
+        stored = db.session.get(User, secured["id"]).totp_secret_encrypted
+    assert Fernet(new_key).decrypt(stored.encode()).decode() == secured["secret"]
+    app.config["TWO_FACTOR_KEYS"] = [new_key]  # the old key retired
+    sign_in_with_password(browser)
+    code = code_for(secured["secret"], 1)
+    assert client.post("/login/two-step", data={"code": code}).status_code == 302
+    again = runner.invoke(args=["two-step", "rotate-key"])
+    assert again.exit_code == 0 and "there is none to retire" in again.output
+
+
+def test_rotating_leaves_a_secret_no_key_opens_as_it_was_and_says_so(app, secured, runner):
+    with app.app_context():
+        before = db.session.get(User, secured["id"]).totp_secret_encrypted
+    app.config["TWO_FACTOR_KEYS"] = [NEW_KEY]  # the key it was made with is missing
+
+    refused = runner.invoke(args=["two-step", "rotate-key"])
+
+    assert refused.exit_code == 1
+    assert f"1 open with none of TWO_FACTOR_KEYS (users {secured['id']})" in refused.output
+    assert "retire no key yet" in refused.output
+    with app.app_context():
+        assert db.session.get(User, secured["id"]).totp_secret_encrypted == before

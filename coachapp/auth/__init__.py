@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from coachapp.auth import two_factor_views, views  # noqa: E402,F401  (registers the routes)
+from coachapp.auth import link_views, two_factor_views, views  # noqa: E402,F401  (registers the routes)

@@ -63,8 +63,19 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
+class OpenLinkForm(FlaskForm):
+    """The link from an invitation or reset e-mail: filled in by the page's script from the
+    part after "#", or pasted by hand."""
+
+    link = StringField(
+        "The link from your e-mail",
+        validators=[DataRequired("Paste the link from your e-mail."), Length(max=2000)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+
+
 class SetPasswordForm(FlaskForm):
-    """A new password, typed twice."""
+    """A new password, typed twice; ``shown_for`` names the link the page was shown for."""
 
     password = PasswordField(
         "New password",
@@ -80,6 +91,7 @@ class SetPasswordForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+    shown_for = HiddenField()
 
 
 def _current_password_field() -> PasswordField:

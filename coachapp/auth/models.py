@@ -56,9 +56,9 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Two-factor sign-in (TOTP): the shared secret once confirmed, and the last time step
-    # accepted, so that each code works only once.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Two-factor sign-in (TOTP): the shared secret, encrypted with TWO_FACTOR_KEYS (see
+    # two_factor_keys.py), and the last time step accepted, so that each code works once.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(String(255))
     totp_last_step: Mapped[int | None] = mapped_column()
     two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -66,7 +66,7 @@ class User(UserMixin, db.Model):
 
     @property
     def has_two_factor(self) -> bool:
-        return self.two_factor_enabled_at is not None and bool(self.totp_secret)
+        return self.two_factor_enabled_at is not None and bool(self.totp_secret_encrypted)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to inactive accounts

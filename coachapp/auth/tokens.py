@@ -1,11 +1,18 @@
-"""Invitation and password-reset links: single-use, expiring, stored only as a hash."""
+"""Invitation and password-reset links: single-use, expiring, stored only as a hash.
+
+A link's token follows the "#" (``/invitation#<token>``): browsers never send that part
+to a server, so no request log records it (coachapp's, gunicorn's or a proxy's). The
+page's script hands it over in a form post; coachapp keeps it in the signed session and
+the pages' addresses never carry it.
+"""
 
 import hashlib
 import logging
+import re
 import secrets
 from datetime import timedelta
 
-from flask import current_app, render_template
+from flask import current_app, render_template, session
 from sqlalchemy import delete, select, update
 
 from coachapp.auth.models import AccessToken, Role, TokenPurpose, User
@@ -17,10 +24,15 @@ from coachapp.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
+# The page where the link's holder chooses a password.
 ENDPOINTS = {
     TokenPurpose.INVITE: "auth.accept_invitation",
     TokenPurpose.RESET: "auth.reset_password",
 }
+# The session's key for the tokens of the links opened in this browser, one per purpose.
+OPENED_LINKS = "opened_links"
+# What secrets.token_urlsafe(32) gives (43 characters), with room for older links.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
 # A second "forgot password" within this time sends nothing new (no mail bombing).
 RESET_REQUEST_PAUSE = timedelta(minutes=2)
 
@@ -61,9 +73,10 @@ def issue_token(user: User, purpose: TokenPurpose, lifetime: timedelta) -> str:
 
 
 def link_for(purpose: TokenPurpose, token: str) -> str:
-    """The absolute link, on the configured CANONICAL_URL (never the request's Host)."""
-    path = current_app.url_map.bind("localhost").build(ENDPOINTS[purpose], {"token": token})
-    return current_app.config["CANONICAL_URL"].rstrip("/") + path
+    """The absolute link, on the configured CANONICAL_URL (never the request's Host), with
+    the token after the "#", where no request carries it."""
+    path = current_app.url_map.bind("localhost").build(ENDPOINTS[purpose])
+    return f"{current_app.config['CANONICAL_URL'].rstrip('/')}{path}#{token}"
 
 
 def check_token(token: str, purpose: TokenPurpose) -> AccessToken:
@@ -99,6 +112,37 @@ def redeem_token(token: str, purpose: TokenPurpose, password: str) -> User:
         raise LinkInvalid("used")
     log.info("User %s set a password through a %s link", row.user_id, purpose.value)
     return row.user
+
+
+# The link this browser has opened
+
+
+def token_in(link: str) -> str | None:
+    """The token of a link as e-mailed (after the "#"), of an older link (its last part),
+    or a token alone; None when ``link`` holds nothing like one."""
+    text = (link or "").strip()
+    candidate = text.rsplit("#", 1)[1] if "#" in text else text.rstrip("/").rsplit("/", 1)[-1]
+    return candidate if _TOKEN.fullmatch(candidate) else None
+
+
+def remember_opened_link(purpose: TokenPurpose, token: str) -> None:
+    """Keep the token in this browser's session; the link opened last wins."""
+    opened = dict(session.get(OPENED_LINKS) or {})
+    opened[purpose.value] = token
+    session[OPENED_LINKS] = opened
+
+
+def opened_link(purpose: TokenPurpose) -> str | None:
+    """The token of the link of this purpose opened last in this browser, if any."""
+    token = (session.get(OPENED_LINKS) or {}).get(purpose.value)
+    return token if isinstance(token, str) else None
+
+
+def forget_opened_link(purpose: TokenPurpose) -> None:
+    """Drop the token once its link has done its work."""
+    opened = dict(session.get(OPENED_LINKS) or {})
+    if opened.pop(purpose.value, None) is not None:
+        session[OPENED_LINKS] = opened
 
 
 # Password reset

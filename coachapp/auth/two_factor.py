@@ -1,7 +1,8 @@
 """Two-step sign-in: a code from an authenticator app (TOTP) after the password.
 
 Codes work once each: the last accepted time step is stored, and only a later one is
-accepted. Recovery codes stand in for a lost phone; only their SHA-256 hashes are kept.
+accepted. The secret is stored encrypted (two_factor_keys.py). Recovery codes stand in for
+a lost phone; only their SHA-256 hashes are kept.
 """
 
 import hashlib
@@ -18,6 +19,7 @@ from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
 from coachapp.auth.models import Practice, RecoveryCode, Role, User, new_session_token
 from coachapp.auth.services import client_id_of
+from coachapp.auth.two_factor_keys import SecretUnreadable, decrypt_secret, encrypt_secret
 from coachapp.extensions import db
 from coachapp.timeutil import utcnow
 
@@ -46,22 +48,28 @@ class TwoFactorError(ValueError):
 
 
 def start_setup(user: User) -> str:
-    """The secret for the authenticator app: a new one, or the one from an unfinished set-up.
+    """The secret for the authenticator app: a new one, or the one from an unfinished set-up
+    (unless no configured key opens it any more: then a new one).
 
     Two-step sign-in stays off (``two_factor_enabled_at`` is None) until a code confirms
     that the app has the secret. Does not commit.
     """
     if user.has_two_factor:
         raise TwoFactorError("Two-step sign-in is already on.")
-    if not user.totp_secret:
-        user.totp_secret = pyotp.random_base32()
-        user.totp_last_step = None
-    return user.totp_secret
+    if user.totp_secret_encrypted:
+        try:
+            return decrypt_secret(user.totp_secret_encrypted)
+        except SecretUnreadable:
+            pass  # nothing was confirmed with it: start again
+    secret = pyotp.random_base32()
+    user.totp_secret_encrypted = encrypt_secret(secret)
+    user.totp_last_step = None
+    return secret
 
 
-def provisioning_uri(user: User) -> str:
+def provisioning_uri(user: User, secret: str) -> str:
     """The otpauth:// address an authenticator app reads from the QR code."""
-    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
 def qr_code_svg(uri: str) -> str:
@@ -84,7 +92,7 @@ def confirm_setup(user: User, code: str) -> list[str]:
     """
     if user.has_two_factor:
         raise TwoFactorError("Two-step sign-in is already on.")
-    if not user.totp_secret or not accept_code(user, code):
+    if not user.totp_secret_encrypted or not accept_code(user, code):
         raise TwoFactorError(
             "That code does not match. Check that you scanned this page's QR code, "
             "then type the code your app shows now."
@@ -105,7 +113,7 @@ def disable(user: User) -> None:
             "Your practice asks every coach to use two-step sign-in, so it cannot be "
             "turned off. Your practice owner can change this."
         )
-    user.totp_secret = None
+    user.totp_secret_encrypted = None
     user.totp_last_step = None
     user.two_factor_enabled_at = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
@@ -119,12 +127,13 @@ def accept_code(user: User, code: str) -> bool:
     """Whether ``code`` is a current code from the app that has not been used before.
 
     The step it belongs to is stored with a conditional update, so the same code sent
-    twice at the same moment still works only once. Flushes.
+    twice at the same moment still works only once. Flushes. Raises SecretUnreadable when
+    no configured key opens the stored secret.
     """
     code = re.sub(r"\s+", "", code or "")
-    if not user.totp_secret or not _TOTP_CODE.fullmatch(code):
+    if not user.totp_secret_encrypted or not _TOTP_CODE.fullmatch(code):
         return False
-    totp = pyotp.TOTP(user.totp_secret)
+    totp = pyotp.TOTP(decrypt_secret(user.totp_secret_encrypted))
     now_step = totp.timecode(utcnow())
     for step in range(now_step - VALID_WINDOW, now_step + VALID_WINDOW + 1):
         if not pyotp.utils.strings_equal(code, totp.generate_otp(step)):
@@ -246,7 +255,7 @@ def set_practice_requirement(practice: Practice, required: bool, owner: User) ->
             User.practice_id == practice.id,
             User.role == Role.COACH,
             User.id != owner.id,
-            or_(User.two_factor_enabled_at.is_(None), User.totp_secret.is_(None)),
+            or_(User.two_factor_enabled_at.is_(None), User.totp_secret_encrypted.is_(None)),
         )
     ).all()
     for coach in coaches:

@@ -2,6 +2,8 @@
 turning it off; and the rule that keeps a coach on the set-up page while their practice
 requires two-step sign-in and they have not set it up."""
 
+import logging
+
 from flask import (
     abort,
     current_app,
@@ -20,12 +22,21 @@ from coachapp.auth import two_factor as two_step
 from coachapp.auth.access import home_url_for, public_view
 from coachapp.auth.forms import ConfirmPasswordForm, TwoFactorSetupForm, TwoFactorSignInForm
 from coachapp.auth.services import WrongPassword, check_current_password, record_failed_second_step
+from coachapp.auth.two_factor_keys import SecretUnreadable
 from coachapp.auth.views import complete_sign_in
 from coachapp.extensions import db
+
+log = logging.getLogger(__name__)
 
 WRONG_CODE = (
     "That code is not right, or it has been used already. Type the code your app shows "
     "now, or one of your recovery codes."
+)
+# The database came without its two-step key (say, restored on another server).
+CODES_CANNOT_BE_CHECKED = (
+    "coachapp cannot check the codes of your app at the moment: the key that protects them "
+    "on this server is not the one they were set up with. Sign in with one of your recovery "
+    "codes, and let whoever runs coachapp for your practice know."
 )
 # While set-up is required, only these pages open (besides public ones).
 OPEN_DURING_REQUIRED_SETUP = {"auth.two_factor_setup", "auth.logout"}
@@ -58,17 +69,22 @@ def two_factor():
     form = TwoFactorSignInForm()
     if form.validate_on_submit():
         user, code = pending.user, form.code.data
-        if two_step.looks_like_app_code(code):
-            if two_step.accept_code(user, code):
-                return complete_sign_in(user, pending.next_path)
-        elif two_step.use_recovery_code(user, code):
-            left = two_step.unused_recovery_codes(user)
-            response = complete_sign_in(user, pending.next_path)
-            flash(_recovery_codes_left_message(left), "info")
-            return response
-        record_failed_second_step(user, "wrong two-step code")
-        db.session.commit()
-        form.code.errors.append(WRONG_CODE)
+        try:
+            if two_step.looks_like_app_code(code):
+                if two_step.accept_code(user, code):
+                    return complete_sign_in(user, pending.next_path)
+            elif two_step.use_recovery_code(user, code):
+                left = two_step.unused_recovery_codes(user)
+                response = complete_sign_in(user, pending.next_path)
+                flash(_recovery_codes_left_message(left), "info")
+                return response
+        except SecretUnreadable:
+            log.error("No key of TWO_FACTOR_KEYS opens the two-step secret of user %s", user.id)
+            form.code.errors.append(CODES_CANNOT_BE_CHECKED)
+        else:
+            record_failed_second_step(user, "wrong two-step code")
+            db.session.commit()
+            form.code.errors.append(WRONG_CODE)
     page = render_template("auth/two_factor.html", form=form)
     return _no_store(page, 400 if form.errors else 200)
 
@@ -95,9 +111,8 @@ def two_factor_setup():
         if request.method == "POST":
             return redirect(url_for("auth.two_factor_setup"))
         return _manage_page()
-    if not user.totp_secret:
-        two_step.start_setup(user)
-        db.session.commit()
+    secret = two_step.start_setup(user)
+    db.session.commit()  # a new secret is kept, so that a reload shows the same QR code
     form = TwoFactorSetupForm()
     if form.validate_on_submit():
         try:
@@ -108,12 +123,12 @@ def two_factor_setup():
             db.session.commit()
             session.pop(two_step.MUST_SET_UP, None)
             return _recovery_codes_page(codes, first_time=True)
-    uri = two_step.provisioning_uri(user)
+    uri = two_step.provisioning_uri(user, secret)
     page = render_template(
         "auth/two_factor_setup.html",
         form=form,
         qr_svg=two_step.qr_code_svg(uri),
-        secret=two_step.spaced_secret(user.totp_secret),
+        secret=two_step.spaced_secret(secret),
         required=two_step.is_required_for(user),
     )
     return _no_store(page, 400 if form.errors else 200)

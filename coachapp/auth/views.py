@@ -1,5 +1,5 @@
-"""Sign in and out, invitations and password reset, and the person's own details,
-password and e-mail address."""
+"""Sign in and out, and the person's own details, password and e-mail address
+(invitations and password reset: link_views.py)."""
 
 from zoneinfo import available_timezones
 
@@ -13,13 +13,11 @@ from coachapp.auth.access import home_url_for, public_view
 from coachapp.auth.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
-    ForgotPasswordForm,
     LoginForm,
     PracticeTwoFactorForm,
     ProfileForm,
-    SetPasswordForm,
 )
-from coachapp.auth.models import TokenPurpose, User
+from coachapp.auth.models import User
 from coachapp.auth.services import (
     AccountError,
     WrongPassword,
@@ -32,9 +30,7 @@ from coachapp.auth.services import (
     sign_in,
     sign_out,
 )
-from coachapp.auth.tokens import LinkInvalid, check_token, redeem_token, request_password_reset
 from coachapp.extensions import db
-from coachapp.outbox.services import send_soon
 
 WRONG_CREDENTIALS = "That e-mail address and password do not match an account."
 
@@ -120,7 +116,7 @@ def change_password_page():
             flash("Your password is changed. Any other browser has been signed out.", "success")
             return redirect(url_for("auth.account"))
     page = render_template("auth/change_password.html", form=form)
-    return _private(make_response(page, 400 if form.errors else 200))
+    return private_response(make_response(page, 400 if form.errors else 200))
 
 
 @bp.route("/account/email", methods=["GET", "POST"])
@@ -151,7 +147,7 @@ def change_email_page():
             )
             return redirect(url_for("auth.account"))
     page = render_template("auth/change_email.html", form=form)
-    return _private(make_response(page, 400 if form.errors else 200))
+    return private_response(make_response(page, 400 if form.errors else 200))
 
 
 def _stay_signed_in(user: User) -> None:
@@ -213,81 +209,8 @@ def edit_account():
     ), 400 if form.errors else 200
 
 
-# Invitations and password reset
-
-RESET_ANSWER = (
-    "If an account exists for that address, we have sent it a link to choose a new "
-    "password. It works once, within the hour."
-)
-
-
-@bp.route("/forgot-password", methods=["GET", "POST"])
-@public_view
-def forgot_password():
-    """Ask for a reset link; the answer is the same whether or not the account exists."""
-    form = ForgotPasswordForm()
-    if form.validate_on_submit():
-        message = request_password_reset(form.email.data)
-        db.session.commit()
-        if message is not None:
-            send_soon(message)
-        flash(RESET_ANSWER, "success")
-        return redirect(url_for("auth.login"))
-    return render_template("auth/forgot_password.html", form=form), 400 if form.errors else 200
-
-
-@bp.route("/invitation/<token>", methods=["GET", "POST"])
-@public_view
-def accept_invitation(token: str):
-    """A client invited to the portal chooses a password, then is signed in."""
-    return _set_password_page(token, TokenPurpose.INVITE)
-
-
-@bp.route("/reset-password/<token>", methods=["GET", "POST"])
-@public_view
-def reset_password(token: str):
-    """Choose a new password through a reset link, then be signed in."""
-    return _set_password_page(token, TokenPurpose.RESET)
-
-
-def _set_password_page(token: str, purpose: TokenPurpose):
-    try:
-        row = check_token(token, purpose)
-        form = SetPasswordForm()
-        if form.validate_on_submit():
-            try:
-                user = redeem_token(token, purpose, form.password.data)
-            except AccountError as error:
-                form.password.errors.append(str(error))
-            else:
-                return _sign_in_with_new_password(user)
-    except LinkInvalid as error:
-        db.session.rollback()
-        response = make_response(
-            render_template("auth/link_invalid.html", reason=error.reason, purpose=purpose.value),
-            404 if error.reason == "unknown" else 410,
-        )
-        return _private(response)
-    page = render_template(
-        "auth/set_password.html", form=form, purpose=purpose.value, user=row.user
-    )
-    return _private(make_response(page, 400 if form.errors else 200))
-
-
-def _sign_in_with_new_password(user):
-    if user.has_two_factor:
-        # A reset link proves the e-mail address, not the phone: the code is still needed.
-        db.session.commit()
-        two_step.begin_pending_sign_in(user, None)
-        flash("Your password is set. Now type the code from your app to sign in.", "success")
-        return redirect(url_for("auth.two_factor"))
-    response = complete_sign_in(user, None)
-    flash("Your password is set. Welcome!", "success")
-    return response
-
-
-def _private(response):
-    """The link's token is in the URL: never send it on as a Referer, never cache the page."""
+def private_response(response):
+    """A page about a password: never cached, and its address never sent on as a Referer."""
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     return response

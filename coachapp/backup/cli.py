@@ -74,6 +74,23 @@ def restore_command(backup_file: Path) -> None:
             "The backup was made by an earlier coachapp: run 'flask --app coachapp init-db' "
             "to bring the database up to date before starting coachapp."
         )
+        return
+    _warn_of_unreadable_two_step_secrets()
+
+
+def _warn_of_unreadable_two_step_secrets() -> None:
+    """Two-step secrets travel encrypted: without the key they were made with, say so now."""
+    from coachapp.auth.two_factor_keys import unreadable_secrets
+
+    unreadable = len(unreadable_secrets())
+    if unreadable:
+        people = "person" if unreadable == 1 else "people"
+        click.echo(
+            f"Warning: the two-step secrets of {unreadable} {people} open with none of "
+            "TWO_FACTOR_KEYS. Set TWO_FACTOR_KEYS to the keys of the server this backup comes "
+            "from; until then, two-step sign-in takes a recovery code.",
+            err=True,
+        )
 
 
 @backup_cli.command("key")

@@ -22,12 +22,23 @@ GUARDED_ENDPOINTS = {
     "auth.login": "RATE_LIMIT_SIGN_IN",
     "auth.two_factor": "RATE_LIMIT_TWO_FACTOR",
     "auth.forgot_password": "RATE_LIMIT_RESET_LINKS",
+    # Posting a link's token or a new password; older links carry the token in the address.
     "auth.reset_password": "RATE_LIMIT_RESET_LINKS",
+    "auth.reset_password_link": "RATE_LIMIT_RESET_LINKS",
     "auth.accept_invitation": "RATE_LIMIT_INVITATION",
+    "auth.invitation_link": "RATE_LIMIT_INVITATION",
     "blog.add_comment": "RATE_LIMIT_COMMENTS",
 }
 EXTENSION_KEY = "coachapp.limiter"
 
+PAUSED_RESET_LINKS = (
+    "There were many attempts to choose a password from your connection in a short time, "
+    "so coachapp is pausing them for a little while."
+)
+PAUSED_INVITATIONS = (
+    "There were many attempts to accept an invitation from your connection in a short "
+    "time, so coachapp is pausing them for a little while."
+)
 WHY_PAUSED = {
     "auth.login": "There were many sign-in attempts from your connection in a short time, "
     "so to keep accounts safe coachapp is pausing sign-in here for a little while.",
@@ -35,10 +46,10 @@ WHY_PAUSED = {
     "so to keep your account safe coachapp is pausing for a little while.",
     "auth.forgot_password": "There were many requests for password links from your "
     "connection in a short time, so coachapp is pausing them for a little while.",
-    "auth.reset_password": "There were many attempts to choose a password from your "
-    "connection in a short time, so coachapp is pausing them for a little while.",
-    "auth.accept_invitation": "There were many attempts to accept an invitation from your "
-    "connection in a short time, so coachapp is pausing them for a little while.",
+    "auth.reset_password": PAUSED_RESET_LINKS,
+    "auth.reset_password_link": PAUSED_RESET_LINKS,
+    "auth.accept_invitation": PAUSED_INVITATIONS,
+    "auth.invitation_link": PAUSED_INVITATIONS,
 }
 
 
