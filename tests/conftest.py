@@ -17,6 +17,7 @@ from coachapp.extensions import db, init_migrations
 from coachapp.letters import rendering
 from coachapp.paths import MIGRATIONS_FOLDER
 from tests.postgres import PostgresCluster, why_postgres_unavailable
+from tests.smtp import SmtpServer
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-production"
 TEST_TWO_FACTOR_KEY = "haWBf3-Qsgpp50jIYXloKxVFRX5Cw95RxNU843eWdCM="  # a Fernet key
@@ -138,6 +139,15 @@ def app(database_url, tmp_path):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def mail_server():
+    """A real SMTP server on 127.0.0.1; ``.messages`` is what it received."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -17,20 +17,11 @@ from coachapp.timeutil import utcnow
 from tests.conftest import csrf_token_from
 from tests.factories import PASSWORD, make_client, make_coach
 from tests.live_server import GunicornLiveServer, LiveClient, LiveServer, app_on
-from tests.smtp import SmtpServer
 
 MAIL_WAIT_SECONDS = 15
 CLIENT_PASSWORD = "quiet mornings by the harbour"
 COACH_PASSWORD = "a new password for the coach"
 SERVERS = {"flask run": LiveServer, "gunicorn": GunicornLiveServer}
-
-
-@pytest.fixture
-def mail_server():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=sorted(SERVERS))

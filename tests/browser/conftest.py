@@ -13,7 +13,6 @@ import pytest
 
 from tests.factories import PASSWORD
 from tests.live_server import REPO_ROOT, LiveServer, app_on
-from tests.smtp import SmtpServer
 
 # Headless, and quiet: this machine's closed network refuses Chromium's own connections.
 CHROMIUM_ARGS = [
@@ -52,15 +51,6 @@ def chromium():
         )
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def mail_server():
-    """A real SMTP server on 127.0.0.1; ``.messages`` is what it received."""
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
