@@ -208,12 +208,14 @@ def bare_weasyprint(html: str):
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
+    from coachapp.documents.weasyprint_engine import PDF_OPTIONS
+
     font_config = FontConfiguration()
     css = [weasyprint.CSS(filename=str(path), font_config=font_config)
            for path in PRINT_STYLESHEETS]
     base_url = STATIC_FOLDER.as_uri() + "/"
     return lambda: weasyprint.HTML(string=html, base_url=base_url).write_pdf(
-        stylesheets=css, font_config=font_config)
+        stylesheets=css, font_config=font_config, **PDF_OPTIONS)
 
 
 def timed(function) -> float:

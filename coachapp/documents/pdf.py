@@ -36,6 +36,9 @@ DEFAULT_TIMEOUT_SECONDS = 20.0
 DEFAULT_MEMORY_LIMIT_BYTES = 768 * 1024 * 1024
 # A renderer is replaced after this many jobs, so nothing it accumulates can grow forever.
 RENDERER_MAX_JOBS = 500
+# What every PDF conforms to (weasyprint_engine.PDF_OPTIONS): part of the cache key, so a
+# PDF cached before a change of standard is made again rather than served.
+PDF_STANDARDS = "tagged, PDF/UA-1, PDF/A-3b"
 
 
 class PdfRenderError(Exception):
@@ -86,7 +89,7 @@ def render_pdf(
 
 def stylesheets_fingerprint(paths: Iterable[Path]) -> str:
     """A digest of the stylesheets' text and of the renderer, for keying cached PDFs."""
-    parts = [f"weasyprint {_weasyprint_version()}"]
+    parts = [f"weasyprint {_weasyprint_version()}", PDF_STANDARDS]
     parts += [_file_digest(Path(path).resolve()) for path in paths]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

@@ -1,5 +1,9 @@
 """WeasyPrint at work: the fetcher that reads only allowed local files, the fonts and
-parsed stylesheets kept between renders, and one render.
+parsed stylesheets kept between renders, and one render to the standards coachapp keeps.
+
+Every PDF is tagged for screen readers and identifies itself as PDF/UA-1 (ISO 14289-1,
+universal accessibility) and as PDF/A-3b (ISO 19005-3, long-term archiving): one file
+that a client can read aloud today and keep for decades.
 
 Imported on the first render (by the app process just before it forks its renderer):
 importing WeasyPrint costs most of a second that no other page should pay.
@@ -10,8 +14,10 @@ import mimetypes
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from xml.etree.ElementTree import SubElement, fromstring, register_namespace, tostring
 
 import weasyprint
+from weasyprint.document import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -78,11 +84,69 @@ def parsed_stylesheet(path: str, allowed_roots: tuple[str, ...]) -> weasyprint.C
     return _stylesheets[key]
 
 
+# PDF/A-3b with a structure tree (headings, paragraphs, lists, figures with their alt
+# text, the document language and title): WeasyPrint's own options. The PDF/UA-1 claim is
+# added to the XMP metadata by AccessibleArchiveMetadata.
+PDF_OPTIONS = {"pdf_variant": "pdf/a-3b", "pdf_tags": True}
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+PDFUA_ID = "http://www.aiim.org/pdfua/ns/id/"
+PDFA_EXTENSION = "http://www.aiim.org/pdfa/ns/extension/"
+PDFA_SCHEMA = "http://www.aiim.org/pdfa/ns/schema#"
+PDFA_PROPERTY = "http://www.aiim.org/pdfa/ns/property#"
+# PDF/A validators expect the extension schema's own prefixes exactly.
+for prefix, namespace in (
+    ("pdfuaid", PDFUA_ID),
+    ("pdfaExtension", PDFA_EXTENSION),
+    ("pdfaSchema", PDFA_SCHEMA),
+    ("pdfaProperty", PDFA_PROPERTY),
+):
+    register_namespace(prefix, namespace)
+
+
+class AccessibleArchiveMetadata(DocumentMetadata):
+    """WeasyPrint's XMP metadata for PDF/A, plus the PDF/UA-1 identification.
+
+    PDF/A allows only the XMP schemas it predefines unless the file describes the others,
+    so the pdfuaid schema comes with its PDF/A extension schema description. Both go in
+    WeasyPrint's own rdf:RDF, as an XMP packet holds exactly one.
+    """
+
+    def generate_rdf_metadata(self, variant, version, conformance):
+        own = super().generate_rdf_metadata(variant, version, conformance)
+        rdf = fromstring(own)  # noqa: S314  (WeasyPrint's own XML, never a person's input)
+        identification = SubElement(rdf, f"{{{RDF}}}Description", {f"{{{RDF}}}about": ""})
+        SubElement(identification, f"{{{PDFUA_ID}}}part").text = "1"
+        extension = SubElement(rdf, f"{{{RDF}}}Description", {f"{{{RDF}}}about": ""})
+        schemas = SubElement(SubElement(extension, f"{{{PDFA_EXTENSION}}}schemas"), f"{{{RDF}}}Bag")
+        schema = SubElement(schemas, f"{{{RDF}}}li", {f"{{{RDF}}}parseType": "Resource"})
+        for name, text in (
+            ("schema", "PDF/UA Universal Accessibility Schema"),
+            ("namespaceURI", PDFUA_ID),
+            ("prefix", "pdfuaid"),
+        ):
+            SubElement(schema, f"{{{PDFA_SCHEMA}}}{name}").text = text
+        properties = SubElement(SubElement(schema, f"{{{PDFA_SCHEMA}}}property"), f"{{{RDF}}}Seq")
+        part = SubElement(properties, f"{{{RDF}}}li", {f"{{{RDF}}}parseType": "Resource"})
+        for name, text in (
+            ("name", "part"),
+            ("valueType", "Integer"),
+            ("category", "internal"),
+            ("description", "Indicates which part of ISO 14289 the document conforms to"),
+        ):
+            SubElement(part, f"{{{PDFA_PROPERTY}}}{name}").text = text
+        return tostring(rdf, encoding="utf-8")
+
+
 def render(job: RenderJob) -> bytes:
     """Render a job in this process, without limits."""
     roots = [Path(root) for root in job.allowed_roots]
     stylesheets = [parsed_stylesheet(path, job.allowed_roots) for path in job.stylesheets]
-    document = weasyprint.HTML(
+    html = weasyprint.HTML(
         string=job.html, base_url=job.base_url, url_fetcher=LocalFilesFetcher(roots)
     )
-    return document.write_pdf(stylesheets=stylesheets, font_config=font_configuration())
+    document = html.render(
+        stylesheets=stylesheets, font_config=font_configuration(), **PDF_OPTIONS
+    )
+    document.metadata = AccessibleArchiveMetadata(**vars(document.metadata))
+    return document.write_pdf(**PDF_OPTIONS)
