@@ -4,6 +4,7 @@ Every absolute link starts with CANONICAL_URL, the practice's configured public 
 a feed reader or search engine must never be sent to whatever Host a request named.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -29,11 +30,16 @@ if TYPE_CHECKING:
 
 FEED_SIZE = 20
 FEED_SUBTITLE = "Letters and articles for mothers and fathers."
+SUMMARY_CHARS = 200
 SITEMAP_NAMESPACE = "http://www.sitemaps.org/schemas/sitemap/0.9"
 # An empty blog's feed has to give some date; it has never changed.
 FEED_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 # Public pages that are no use to a search engine; links with tokens must never be indexed.
 NOT_FOR_CRAWLERS = ("/login", "/forgot-password", "/invitation/", "/reset-password/", "/healthz")
+# Characters XML 1.0 cannot carry, which text pasted from a word processor can hold
+# (Word's line break is a vertical tab): feedgen refuses them, and the feed would fail.
+NOT_XML_WHITESPACE = re.compile(r"[\x0b\x0c]")
+NOT_XML = re.compile(r"[\x00-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,23 @@ class FeedItem:
     summary: str
     body: str
     category: str | None
+
+
+def xml_text(text: str) -> str:
+    """The text without the characters XML cannot carry; a page break reads as a space."""
+    return NOT_XML.sub("", NOT_XML_WHITESPACE.sub(" ", text))
+
+
+def opening_words(body: str) -> str:
+    """The first SUMMARY_CHARS of the text as plain words, cut at a word.
+
+    A post without an introduction still needs an RSS description: some readers show
+    nothing else of an item.
+    """
+    words = " ".join(rendered_body(body).striptags().split())
+    if len(words) <= SUMMARY_CHARS:
+        return words
+    return words[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
 
 
 def last_changed(post: Post) -> datetime:
@@ -68,14 +91,14 @@ def feed_items(now: datetime | None = None) -> tuple[FeedItem, ...]:
     return tuple(
         FeedItem(
             id=entry_id(post),
-            title=post.title,
+            title=xml_text(post.title),
             url=canonical_url("blog.post", slug=post.slug),
-            author=post.author.name,
+            author=xml_text(post.author.name),
             published=post.publish_at,
             updated=last_changed(post),
-            summary=post.excerpt,
-            body=post.body,
-            category=post.category.name if post.category else None,
+            summary=xml_text(post.excerpt) or opening_words(xml_text(post.body)),
+            body=xml_text(post.body),
+            category=xml_text(post.category.name) if post.category else None,
         )
         for post in posts
     )
@@ -86,7 +109,7 @@ def blog_feed(kind: str, now: datetime | None = None) -> bytes:
     self_endpoint = {"atom": "blog.feed_atom", "rss": "blog.feed_rss"}[kind]
     return feed_document(
         kind,
-        blog_site().name,
+        xml_text(blog_site().name),
         canonical_url("blog.index"),
         canonical_url(self_endpoint),
         feed_items(now),
