@@ -34,8 +34,9 @@ SUMMARY_CHARS = 200
 SITEMAP_NAMESPACE = "http://www.sitemaps.org/schemas/sitemap/0.9"
 # An empty blog's feed has to give some date; it has never changed.
 FEED_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
-# Public pages that are no use to a search engine; links with tokens must never be indexed.
-NOT_FOR_CRAWLERS = ("/login", "/forgot-password", "/invitation/", "/reset-password/", "/healthz")
+# Public pages that are no use to a search engine; links with tokens must never be indexed
+# (the bare /invitation and /reset-password read their token from the address's fragment).
+NOT_FOR_CRAWLERS = ("/login", "/forgot-password", "/invitation", "/reset-password", "/healthz")
 # Characters XML 1.0 cannot carry, which text pasted from a word processor can hold
 # (Word's line break is a vertical tab): feedgen refuses them, and the feed would fail.
 NOT_XML_WHITESPACE = re.compile(r"[\x0b\x0c]")
@@ -261,7 +262,9 @@ def _robots_pattern(rule: str) -> str:
 
 def robots_txt(app: Flask) -> str:
     """robots.txt: read the front page and the blog, keep out of everything behind sign-in."""
-    lines = ["User-agent: *", "Allow: /", "Allow: /blog/"]
+    # Disallow lines first: older crawlers take the first line that matches, not the longest.
+    lines = ["User-agent: *"]
     lines += [f"Disallow: {path}" for path in (*private_paths(app), *NOT_FOR_CRAWLERS)]
+    lines += ["Allow: /", "Allow: /blog/"]
     lines += ["", f"Sitemap: {canonical_url('blog.sitemap')}", ""]
     return "\n".join(lines)
