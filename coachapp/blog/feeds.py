@@ -1,4 +1,5 @@
-"""What machines read from the public blog: Atom and RSS feeds, sitemap.xml and robots.txt.
+"""What machines read from the public blog: Atom and RSS feeds and robots.txt (sitemap.xml
+is in sitemap.py).
 
 Every absolute link starts with CANONICAL_URL, the practice's configured public address:
 a feed reader or search engine must never be sent to whatever Host a request named.
@@ -13,17 +14,14 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 from markupsafe import escape
-from sqlalchemy import select
 
-from coachapp.blog.models import Category, Post, PostTag, Series, post_tag_links
+from coachapp.blog.models import Post
 from coachapp.blog.services import (
     blog_site,
     canonical_url,
-    is_public,
     newest_public_posts,
     rendered_body,
 )
-from coachapp.extensions import db
 
 if TYPE_CHECKING:
     from feedgen.feed import FeedGenerator
@@ -31,7 +29,6 @@ if TYPE_CHECKING:
 FEED_SIZE = 20
 FEED_SUBTITLE = "Letters and articles for mothers and fathers."
 SUMMARY_CHARS = 200
-SITEMAP_NAMESPACE = "http://www.sitemaps.org/schemas/sitemap/0.9"
 # An empty blog's feed has to give some date; it has never changed.
 FEED_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 # Public pages that are no use to a search engine; links with tokens must never be indexed
@@ -167,63 +164,6 @@ def atom_feed(now: datetime | None = None) -> bytes:
 def rss_feed(now: datetime | None = None) -> bytes:
     """The blog's RSS 2.0 feed."""
     return blog_feed("rss", now)
-
-
-def sitemap_entries(now: datetime | None = None) -> list[tuple[str, datetime | None]]:
-    """(address, last change) of the blog home, every public post and every page listing one.
-
-    Categories, tags, series and authors appear only when they have a public post.
-    """
-    posts = db.session.execute(
-        select(
-            Post.id,
-            Post.slug,
-            Post.updated_at,
-            Post.publish_at,
-            Post.category_id,
-            Post.series_id,
-            Post.author_id,
-        )
-        .where(is_public(now))
-        .order_by(Post.publish_at.desc(), Post.id.desc())
-    ).all()
-    entries = [(canonical_url("blog.index"), posts[0].publish_at if posts else None)]
-    entries += [
-        (canonical_url("blog.post", slug=post.slug), max(post.updated_at, post.publish_at))
-        for post in posts
-    ]
-    groups = (
-        ("blog.category", Category, {post.category_id for post in posts} - {None}),
-        ("blog.series", Series, {post.series_id for post in posts} - {None}),
-    )
-    for endpoint, model, ids in groups:
-        slugs = db.session.scalars(select(model.slug).where(model.id.in_(ids)).order_by(model.slug))
-        entries += [(canonical_url(endpoint, slug=slug), None) for slug in slugs]
-    tag_slugs = db.session.scalars(
-        select(PostTag.slug)
-        .join(post_tag_links, post_tag_links.c.tag_id == PostTag.id)
-        .join(Post, Post.id == post_tag_links.c.post_id)
-        .where(is_public(now))
-        .distinct()
-        .order_by(PostTag.slug)
-    )
-    entries += [(canonical_url("blog.tag", slug=slug), None) for slug in tag_slugs]
-    author_ids = sorted({post.author_id for post in posts})
-    entries += [(canonical_url("blog.author", author_id=id_), None) for id_ in author_ids]
-    return entries
-
-
-def sitemap_xml(now: datetime | None = None) -> bytes:
-    """sitemap.xml in the sitemaps.org format."""
-    from xml.etree import ElementTree  # only search engines ask for this (start-up time)
-
-    urlset = ElementTree.Element("urlset", xmlns=SITEMAP_NAMESPACE)
-    for address, changed in sitemap_entries(now):
-        url = ElementTree.SubElement(urlset, "url")
-        ElementTree.SubElement(url, "loc").text = address
-        if changed is not None:
-            ElementTree.SubElement(url, "lastmod").text = changed.isoformat(timespec="seconds")
-    return ElementTree.tostring(urlset, encoding="utf-8", xml_declaration=True)
 
 
 def private_paths(app: Flask) -> list[str]:
