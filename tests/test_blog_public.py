@@ -12,7 +12,7 @@ from PIL import Image
 from sqlalchemy import func, insert, select
 
 from coachapp.auth.models import User
-from coachapp.blog.feeds import atom_feed, rss_feed, sitemap_entries
+from coachapp.blog.feeds import atom_feed, rss_feed
 from coachapp.blog.models import (
     BlogProfile,
     Category,
@@ -25,6 +25,7 @@ from coachapp.blog.models import (
     post_tag_links,
 )
 from coachapp.blog.public_views import render_post_page
+from coachapp.blog.sitemap import sitemap_entries
 from coachapp.extensions import db
 from tests.conftest import statements_for
 from tests.factories import make_client, make_client_login, make_coach, make_post
@@ -628,6 +629,7 @@ def test_the_sitemap_lists_only_public_pages_on_the_canonical_address(app, clien
         for url in ElementTree.fromstring(response.data).findall(f"{SITEMAP}url")
     }
     assert set(urls) == {
+        f"{CANONICAL}/",
         f"{CANONICAL}/blog/",
         f"{CANONICAL}/blog/public-letter",
         f"{CANONICAL}/blog/tagged",
@@ -656,8 +658,8 @@ def test_robots_txt_keeps_crawlers_out_of_private_areas_and_names_the_sitemap(ap
         "/search",
         "/account",
         "/outbox",
-        "/reset-password/",
-        "/invitation/",
+        "/reset-password",
+        "/invitation",
     ):
         assert f"Disallow: {private}" in lines, private
     disallowed = [line.split(": ", 1)[1] for line in lines if line.startswith("Disallow:")]

@@ -1,9 +1,11 @@
-"""What machines read from the public blog: Atom and RSS feeds, sitemap.xml and robots.txt.
+"""What machines read from the public blog: Atom and RSS feeds and robots.txt (sitemap.xml
+is in sitemap.py).
 
 Every absolute link starts with CANONICAL_URL, the practice's configured public address:
 a feed reader or search engine must never be sent to whatever Host a request named.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -12,28 +14,30 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 from markupsafe import escape
-from sqlalchemy import select
 
-from coachapp.blog.models import Category, Post, PostTag, Series, post_tag_links
+from coachapp.blog.models import Post
 from coachapp.blog.services import (
     blog_site,
     canonical_url,
-    is_public,
     newest_public_posts,
     rendered_body,
 )
-from coachapp.extensions import db
 
 if TYPE_CHECKING:
     from feedgen.feed import FeedGenerator
 
 FEED_SIZE = 20
 FEED_SUBTITLE = "Letters and articles for mothers and fathers."
-SITEMAP_NAMESPACE = "http://www.sitemaps.org/schemas/sitemap/0.9"
+SUMMARY_CHARS = 200
 # An empty blog's feed has to give some date; it has never changed.
 FEED_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
-# Public pages that are no use to a search engine; links with tokens must never be indexed.
-NOT_FOR_CRAWLERS = ("/login", "/forgot-password", "/invitation/", "/reset-password/", "/healthz")
+# Public pages that are no use to a search engine; links with tokens must never be indexed
+# (the bare /invitation and /reset-password read their token from the address's fragment).
+NOT_FOR_CRAWLERS = ("/login", "/forgot-password", "/invitation", "/reset-password", "/healthz")
+# Characters XML 1.0 cannot carry, which text pasted from a word processor can hold
+# (Word's line break is a vertical tab): feedgen refuses them, and the feed would fail.
+NOT_XML_WHITESPACE = re.compile(r"[\x0b\x0c]")
+NOT_XML = re.compile(r"[\x00-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,23 @@ class FeedItem:
     summary: str
     body: str
     category: str | None
+
+
+def xml_text(text: str) -> str:
+    """The text without the characters XML cannot carry; a page break reads as a space."""
+    return NOT_XML.sub("", NOT_XML_WHITESPACE.sub(" ", text))
+
+
+def opening_words(body: str) -> str:
+    """The first SUMMARY_CHARS of the text as plain words, cut at a word.
+
+    A post without an introduction still needs an RSS description: some readers show
+    nothing else of an item.
+    """
+    words = " ".join(rendered_body(body).striptags().split())
+    if len(words) <= SUMMARY_CHARS:
+        return words
+    return words[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
 
 
 def last_changed(post: Post) -> datetime:
@@ -68,14 +89,14 @@ def feed_items(now: datetime | None = None) -> tuple[FeedItem, ...]:
     return tuple(
         FeedItem(
             id=entry_id(post),
-            title=post.title,
+            title=xml_text(post.title),
             url=canonical_url("blog.post", slug=post.slug),
-            author=post.author.name,
+            author=xml_text(post.author.name),
             published=post.publish_at,
             updated=last_changed(post),
-            summary=post.excerpt,
-            body=post.body,
-            category=post.category.name if post.category else None,
+            summary=xml_text(post.excerpt) or opening_words(xml_text(post.body)),
+            body=xml_text(post.body),
+            category=xml_text(post.category.name) if post.category else None,
         )
         for post in posts
     )
@@ -86,7 +107,7 @@ def blog_feed(kind: str, now: datetime | None = None) -> bytes:
     self_endpoint = {"atom": "blog.feed_atom", "rss": "blog.feed_rss"}[kind]
     return feed_document(
         kind,
-        blog_site().name,
+        xml_text(blog_site().name),
         canonical_url("blog.index"),
         canonical_url(self_endpoint),
         feed_items(now),
@@ -145,63 +166,6 @@ def rss_feed(now: datetime | None = None) -> bytes:
     return blog_feed("rss", now)
 
 
-def sitemap_entries(now: datetime | None = None) -> list[tuple[str, datetime | None]]:
-    """(address, last change) of the blog home, every public post and every page listing one.
-
-    Categories, tags, series and authors appear only when they have a public post.
-    """
-    posts = db.session.execute(
-        select(
-            Post.id,
-            Post.slug,
-            Post.updated_at,
-            Post.publish_at,
-            Post.category_id,
-            Post.series_id,
-            Post.author_id,
-        )
-        .where(is_public(now))
-        .order_by(Post.publish_at.desc(), Post.id.desc())
-    ).all()
-    entries = [(canonical_url("blog.index"), posts[0].publish_at if posts else None)]
-    entries += [
-        (canonical_url("blog.post", slug=post.slug), max(post.updated_at, post.publish_at))
-        for post in posts
-    ]
-    groups = (
-        ("blog.category", Category, {post.category_id for post in posts} - {None}),
-        ("blog.series", Series, {post.series_id for post in posts} - {None}),
-    )
-    for endpoint, model, ids in groups:
-        slugs = db.session.scalars(select(model.slug).where(model.id.in_(ids)).order_by(model.slug))
-        entries += [(canonical_url(endpoint, slug=slug), None) for slug in slugs]
-    tag_slugs = db.session.scalars(
-        select(PostTag.slug)
-        .join(post_tag_links, post_tag_links.c.tag_id == PostTag.id)
-        .join(Post, Post.id == post_tag_links.c.post_id)
-        .where(is_public(now))
-        .distinct()
-        .order_by(PostTag.slug)
-    )
-    entries += [(canonical_url("blog.tag", slug=slug), None) for slug in tag_slugs]
-    author_ids = sorted({post.author_id for post in posts})
-    entries += [(canonical_url("blog.author", author_id=id_), None) for id_ in author_ids]
-    return entries
-
-
-def sitemap_xml(now: datetime | None = None) -> bytes:
-    """sitemap.xml in the sitemaps.org format."""
-    from xml.etree import ElementTree  # only search engines ask for this (start-up time)
-
-    urlset = ElementTree.Element("urlset", xmlns=SITEMAP_NAMESPACE)
-    for address, changed in sitemap_entries(now):
-        url = ElementTree.SubElement(urlset, "url")
-        ElementTree.SubElement(url, "loc").text = address
-        if changed is not None:
-            ElementTree.SubElement(url, "lastmod").text = changed.isoformat(timespec="seconds")
-    return ElementTree.tostring(urlset, encoding="utf-8", xml_declaration=True)
-
-
 def private_paths(app: Flask) -> list[str]:
     """Where the pages behind sign-in live, read from the app's routes ('/clients', …).
 
@@ -238,7 +202,9 @@ def _robots_pattern(rule: str) -> str:
 
 def robots_txt(app: Flask) -> str:
     """robots.txt: read the front page and the blog, keep out of everything behind sign-in."""
-    lines = ["User-agent: *", "Allow: /", "Allow: /blog/"]
+    # Disallow lines first: older crawlers take the first line that matches, not the longest.
+    lines = ["User-agent: *"]
     lines += [f"Disallow: {path}" for path in (*private_paths(app), *NOT_FOR_CRAWLERS)]
+    lines += ["Allow: /", "Allow: /blog/"]
     lines += ["", f"Sitemap: {canonical_url('blog.sitemap')}", ""]
     return "\n".join(lines)

@@ -11,7 +11,7 @@ from coachapp.auth.access import public_view
 from coachapp.blog import bp
 from coachapp.blog.comment_forms import CommentForm
 from coachapp.blog.comments import approved_comments
-from coachapp.blog.feeds import atom_feed, robots_txt, rss_feed, sitemap_xml
+from coachapp.blog.feeds import atom_feed, robots_txt, rss_feed
 from coachapp.blog.models import Category, Post, PostTag, Series
 from coachapp.blog.page_cache import shared_with_readers
 from coachapp.blog.services import (
@@ -36,6 +36,7 @@ from coachapp.blog.services import (
     share_links,
     tag_page,
 )
+from coachapp.blog.sitemap import sitemap_part_xml, sitemap_xml
 from coachapp.extensions import db
 from coachapp.ids import page_number
 from coachapp.letters.letterhead import image_file
@@ -222,6 +223,17 @@ def feed_rss():
 def sitemap():
     """Every public page of the blog, for search engines."""
     return Response(sitemap_xml(), mimetype="application/xml")
+
+
+@bp.route("/sitemap-<int:number>.xml")
+@public_view
+@shared_with_readers
+def sitemap_part(number: int):
+    """One part of a sitemap too large for one file (sitemap.xml is then their index)."""
+    document = sitemap_part_xml(number)
+    if document is None:
+        abort(404)
+    return Response(document, mimetype="application/xml")
 
 
 @bp.route("/robots.txt")
