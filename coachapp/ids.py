@@ -75,3 +75,14 @@ def id_choice(value) -> int:
     if number > DATABASE_ID_MAX:
         raise ValueError("not an id")
     return number
+
+
+def id_choice_or_none(value) -> int | None:
+    """``id_choice`` for a list that opens with an empty "Choose one" choice: None for it.
+
+    A required ``<select>`` must begin with such an empty choice, so that leaving it as it
+    stands is refused (with the field's own message) rather than taken as a choice.
+    """
+    if value is None or value == "":
+        return None
+    return id_choice(value)

@@ -41,8 +41,19 @@ def format_date(value: date | datetime | None, pattern: str = "%-d %b %Y") -> st
     return value.strftime(pattern)
 
 
+def format_iso(value: date | datetime | None) -> str:
+    """A moment for ``<time datetime>``, to the second: HTML allows at most three digits of
+    a second's fraction, and Python writes six."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.replace(microsecond=0)
+    return value.isoformat()
+
+
 def register_template_helpers(app: Flask) -> None:
     """Make the filters available to every template."""
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["iso"] = format_iso
     app.jinja_env.filters["markdown"] = render_markdown

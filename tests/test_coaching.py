@@ -290,6 +290,20 @@ def test_a_session_needs_a_client_a_date_and_two_times(app, client, sofia_id):
     assert session_count(app) == 0
 
 
+def test_the_client_list_opens_with_an_empty_choice_and_keeps_the_one_made(app, client, sofia_id):
+    fresh = text(client.get("/sessions/new"))
+    assert re.search(r'<select[^>]*name="client_id"[^>]*required[^>]*><option selected value="">'
+                     r"Choose a client</option>", fresh)
+    left_as_it_stands = client.post("/sessions/new", data=session_form(sofia_id, client_id=""))
+    assert left_as_it_stands.status_code == 400
+    assert "Choose a client." in text(left_as_it_stands)
+    assert form_fields(text(left_as_it_stands))["client_id"] == ""
+    chosen_but_no_date = client.post("/sessions/new", data=session_form(sofia_id, date=""))
+    assert chosen_but_no_date.status_code == 400
+    assert form_fields(text(chosen_but_no_date))["client_id"] == str(sofia_id)
+    assert session_count(app) == 0
+
+
 # Note size limit
 
 
@@ -741,7 +755,7 @@ def test_another_coachs_records_do_not_exist_for_this_coach(
 
 def test_a_session_cannot_be_logged_for_another_coachs_client(app, client, coach_id, ruths_records):
     page = text(client.get(f"/sessions/new?client_id={ruths_records['client']}"))
-    assert "Daniel" not in page and form_fields(page)["client_id"] == "0"
+    assert "Daniel" not in page and form_fields(page)["client_id"] == ""
     response = client.post("/sessions/new", data=session_form(ruths_records["client"]))
     assert response.status_code in (400, 404)
     assert "Daniel" not in text(response)

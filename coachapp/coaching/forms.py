@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coachapp.coaching.models import SessionFormat
-from coachapp.ids import id_choice, parse_id
+from coachapp.ids import id_choice, id_choice_or_none, parse_id
 
 BLANK_ACTION_ITEM_ROWS = 2
 
@@ -66,7 +66,7 @@ class CoachingSessionForm(FlaskForm):
     """Everything about one session; times are in the coach's own time zone."""
 
     client_id = SelectField(
-        "Client", coerce=id_choice, validators=[DataRequired("Choose a client.")]
+        "Client", coerce=id_choice_or_none, validators=[DataRequired("Choose a client.")]
     )
     date = DateField("Date", validators=[DataRequired("Enter the date of the session.")])
     start_time = TimeField("Starts", validators=[DataRequired("Enter when the session starts.")])

@@ -40,7 +40,7 @@ from coachapp.templating import local_today, user_zone
 
 def _prepare_choices(form: CoachingSessionForm, selected_client_id: int | None) -> None:
     clients = coach_clients_for_choice(current_user, include_id=selected_client_id)
-    form.client_id.choices = [SelectChoice(0, "Choose a client")] + [
+    form.client_id.choices = [SelectChoice("", "Choose a client")] + [
         SelectChoice(c.id, c.display_name) for c in clients
     ]
     form.topics.choices = [SelectChoice(t.id, t.name) for t in coach_topics(current_user)]
@@ -114,7 +114,7 @@ def new():
     form = CoachingSessionForm()
     client_id = id_arg(request.args, "client_id")
     if request.method == "GET":
-        form.client_id.data = client_id or 0
+        form.client_id.data = client_id
         form.date.data = local_today(current_user)
         template_key = request.args.get("template")
         if template_key:
