@@ -1,16 +1,20 @@
 """Every page a coach, a client or an anonymous reader can reach in the demo practice is valid
 HTML: the Nu HTML Checker (vnu-jar from npm, which tests/install-packages.sh installs into
-.tools/) finds no error in any of them. The pages come from one walk (tests/demo_walk.py), so
-a page added later is checked as soon as a link leads to it.
+.tools/) finds no error in any of them. Every PDF they can download, alone or inside an
+archive, is a tagged PDF/UA-1 and PDF/A-3b document (tests/pdf_standards.py). The pages come
+from one walk (tests/demo_walk.py), so a page or PDF added later is checked as soon as a link
+leads to it.
 
 The checker's Java start-up costs seconds, so it runs once over every page.
 """
 
+import io
 import json
 import re
 import shutil
 import subprocess
 import time
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -19,6 +23,7 @@ import pytest
 from coachapp.extensions import db
 from tests.conftest import make_test_app
 from tests.demo_walk import walk_demo
+from tests.pdf_standards import standards_problems
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VNU_JAR = REPO_ROOT / ".tools" / "vnu" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -109,3 +114,19 @@ def test_every_page_passes_the_nu_html_checker(demo_pages, tmp_path):
         f"the Nu HTML Checker found {len(errors)} errors in {len(pages)} pages "
         f"({seconds:.1f} s):\n" + "\n".join(errors)
     )
+
+
+def test_every_pdf_a_person_can_download_is_tagged_pdf_ua_and_pdf_a(demo_pages):
+    pdfs = {}
+    for page in demo_pages:
+        if page.content_type == "application/pdf":
+            pdfs[f"{page.role} {page.url}"] = page.body
+        elif page.content_type == "application/zip":
+            with zipfile.ZipFile(io.BytesIO(page.body)) as archive:
+                for name in archive.namelist():
+                    if name.endswith(".pdf"):
+                        pdfs[f"{page.role} {page.url} {name}"] = archive.read(name)
+    roles = {where.split()[0] for where in pdfs}
+    assert roles == {"coach", "client"} and len(pdfs) >= 10, sorted(pdfs)
+    problems = {where: standards_problems(pdf) for where, pdf in pdfs.items()}
+    assert {where: found for where, found in problems.items() if found} == {}
