@@ -96,7 +96,7 @@ def register_blueprints(app: Flask) -> None:
         portal,
         public,
     )
-    from coachapp.auth.access import require_login_unless_public
+    from coachapp.access import require_login_unless_public
     from coachapp.blog import page_cache
 
     app.before_request(require_login_unless_public)

@@ -3,6 +3,7 @@
 from flask import Response, render_template, request
 from flask_login import current_user
 
+from coachapp.access import coach_required
 from coachapp.audit import bp
 from coachapp.audit.forms import AuditFilterForm
 from coachapp.audit.models import AuditAction
@@ -15,7 +16,6 @@ from coachapp.audit.reading import (
     short_device,
 )
 from coachapp.audit.services import record_event
-from coachapp.auth.access import coach_required
 from coachapp.extensions import db
 from coachapp.ids import page_number
 from coachapp.templating import local_today, user_zone

@@ -8,7 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from werkzeug.exceptions import TooManyRequests
 
-from coachapp.auth.access import coach_required, public_view
+from coachapp.access import coach_required, public_view
 from coachapp.blog import bp, comments_bp, public_views
 from coachapp.blog.comment_forms import CommentForm, ReplyForm
 from coachapp.blog.comments import (

@@ -3,7 +3,7 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from coachapp.auth.access import coach_required
+from coachapp.access import coach_required
 from coachapp.blog import posts_bp as bp
 from coachapp.blog.forms import (
     ConfirmForm,

@@ -7,7 +7,7 @@ from flask import Response, abort, current_app, render_template, request, send_f
 from markupsafe import Markup
 from sqlalchemy import select
 
-from coachapp.auth.access import public_view
+from coachapp.access import public_view
 from coachapp.blog import bp
 from coachapp.blog.comment_forms import CommentForm
 from coachapp.blog.comments import approved_comments

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import update
 
-from coachapp.auth.access import coach_required
+from coachapp.access import coach_required
 from coachapp.blog import posts_bp as bp
 from coachapp.blog.forms import CategoryForm, ConfirmForm, SeriesForm
 from coachapp.blog.models import Category, Post, Series

@@ -11,6 +11,7 @@ from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from coachapp.auth.models import User
+from coachapp.auth.signals import client_record_wanted
 from coachapp.clients.models import Child, Client, Tag
 from coachapp.extensions import db
 from coachapp.ids import page_number
@@ -22,6 +23,12 @@ PER_PAGE = 25
 TAG_MAX_LENGTH = 40
 STATUSES = {"active": "Active", "archived": "Archived", "all": "Active and archived"}
 SORTS = {"name": "Name", "updated": "Recently updated", "newest": "Newest first"}
+
+
+@client_record_wanted.connect
+def client_id_of_user(user: User) -> int | None:
+    """The id of the client record behind a portal sign-in, if any."""
+    return db.session.execute(select(Client.id).where(Client.user_id == user.id)).scalar()
 
 
 @dataclass

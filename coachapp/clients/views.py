@@ -3,9 +3,9 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from coachapp.access import coach_required
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
-from coachapp.auth.access import coach_required
 from coachapp.auth.services import AccountError
 from coachapp.clients import bp
 from coachapp.clients.forms import ActionForm, ClientForm, client_form

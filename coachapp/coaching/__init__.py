@@ -5,4 +5,9 @@ from flask import Blueprint
 bp = Blueprint("coaching", __name__, url_prefix="/sessions")
 search_bp = Blueprint("search", __name__)
 
+from coachapp.auth.signals import coach_created  # noqa: E402
 from coachapp.coaching import search, views  # noqa: E402,F401  (routes and index upkeep)
+from coachapp.coaching.services import add_default_topics  # noqa: E402
+
+# Every new coach starts with the default topic list.
+coach_created.connect(add_default_topics)

@@ -5,9 +5,9 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from coachapp.access import coach_required
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
-from coachapp.auth.access import coach_required
 from coachapp.auth.services import safe_next_path
 from coachapp.clients.models import Client
 from coachapp.coaching import bp, search_bp

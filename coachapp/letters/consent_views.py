@@ -3,7 +3,7 @@
 from flask import flash, redirect, url_for
 from flask_login import current_user
 
-from coachapp.auth.access import coach_required
+from coachapp.access import coach_required
 from coachapp.clients.consents import ConsentRefused, give_consent, withdraw_consent
 from coachapp.clients.forms import ConsentForm, WithdrawConsentForm
 from coachapp.clients.models import ConsentMethod

@@ -12,7 +12,7 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from coachapp.auth.access import coach_required
+from coachapp.access import coach_required
 from coachapp.auth.models import User
 from coachapp.clients.consents import sharing_state
 from coachapp.clients.forms import ConsentForm, WithdrawConsentForm

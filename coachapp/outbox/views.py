@@ -2,7 +2,7 @@
 
 from flask import flash, redirect, render_template, request, url_for
 
-from coachapp.auth.access import coach_required
+from coachapp.access import coach_required
 from coachapp.extensions import db
 from coachapp.ids import page_number
 from coachapp.mail import mail_server_configured

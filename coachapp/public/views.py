@@ -3,7 +3,7 @@
 from flask import Response, jsonify, render_template, request
 from sqlalchemy import select
 
-from coachapp.auth.access import public_view
+from coachapp.access import public_view
 from coachapp.auth.models import Practice, Role, User
 from coachapp.blog.services import newest_public_posts
 from coachapp.extensions import db
