@@ -85,7 +85,7 @@ def register_url_converters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per feature; every page needs sign-in unless marked public."""
     from coachapp import (
-        audit,
+        activity,
         auth,
         blog,
         clients,
@@ -103,7 +103,7 @@ def register_blueprints(app: Flask) -> None:
     blueprints = (
         *(public.bp, auth.bp, dashboard.bp, clients.bp, coaching.bp, coaching.search_bp),
         *(letters.bp, outbox.bp, portal.bp, blog.bp, blog.posts_bp, blog.comments_bp),
-        audit.bp,
+        activity.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from coachapp.access import client_required
-from coachapp.audit.history import client_events_page, portal_label
+from coachapp.activity.history import client_events_page, portal_label
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
 from coachapp.clients.consents import (

@@ -4,10 +4,9 @@ from flask import Response, render_template, request
 from flask_login import current_user
 
 from coachapp.access import coach_required
-from coachapp.audit import bp
-from coachapp.audit.forms import AuditFilterForm
-from coachapp.audit.models import AuditAction
-from coachapp.audit.reading import (
+from coachapp.activity import bp
+from coachapp.activity.forms import AuditFilterForm
+from coachapp.activity.reading import (
     client_labels,
     events_csv,
     events_page,
@@ -15,6 +14,7 @@ from coachapp.audit.reading import (
     filter_people,
     short_device,
 )
+from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
 from coachapp.extensions import db
 from coachapp.ids import page_number
@@ -42,7 +42,7 @@ def index():
 
 def _log_page(form: AuditFilterForm, pagination, labels: dict[int, str]) -> str:
     return render_template(
-        "audit/index.html",
+        "activity/index.html",
         form=form,
         pagination=pagination,
         client_labels=labels,
