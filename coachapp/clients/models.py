@@ -2,16 +2,12 @@
 
 import enum
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coachapp.extensions import db, value_enum
 from coachapp.timeutil import UTCDateTime, utcnow
-
-if TYPE_CHECKING:
-    from coachapp.coaching.models import CoachingSession
 
 # How a client likes to be reached: the stored value and what the coach reads.
 CONTACT_METHODS = {"email": "E-mail", "phone": "Phone call", "text": "Text message"}
@@ -57,14 +53,6 @@ class Client(db.Model):
     )
     tags: Mapped[list["Tag"]] = relationship(
         secondary=client_tags, back_populates="clients", order_by="Tag.name", passive_deletes=True
-    )
-    # The database's ON DELETE CASCADE removes the sessions and their action items,
-    # so deleting a client does not load every session first.
-    coaching_sessions: Mapped[list["CoachingSession"]] = relationship(
-        back_populates="client",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="CoachingSession.starts_at",
     )
 
     @property

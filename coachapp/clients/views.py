@@ -1,11 +1,12 @@
-"""The coach's client pages: list, add, view, edit, archive, restore, delete."""
+"""The coach's client pages: list, add, edit, archive, restore, delete.
+
+The client's own page shows their sessions, so coaching draws it (coaching/client_page.py).
+"""
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from coachapp.access import coach_required
-from coachapp.audit.models import AuditAction
-from coachapp.audit.services import record_event
 from coachapp.auth.services import AccountError
 from coachapp.clients import bp
 from coachapp.clients.forms import ActionForm, ClientForm, client_form
@@ -26,9 +27,7 @@ from coachapp.clients.services import (
     restore_client,
     update_client,
 )
-from coachapp.coaching.services import client_timeline, next_follow_up, open_action_items
 from coachapp.extensions import db
-from coachapp.ids import page_number
 from coachapp.mail import MailError, where_mail_goes
 from coachapp.outbox.services import send_soon
 from coachapp.templating import local_today
@@ -66,26 +65,6 @@ def create():
         flash(f"{client.display_name} has been added to your clients.", "success")
         return redirect(url_for(".detail", client_id=client.id))
     return _render_form(form, client=None)
-
-
-@bp.route("/<int:client_id>")
-@coach_required
-def detail(client_id: int):
-    """A client's profile."""
-    client = get_client_or_404(client_id)
-    record_event(AuditAction.CLIENT_VIEWED, client_id=client.id)
-    today = local_today(current_user)
-    page = render_template(
-        "clients/detail.html",
-        client=client,
-        today=today,
-        action_form=ActionForm(),
-        timeline=client_timeline(client, page=page_number(request.args)),
-        open_items=open_action_items(client),
-        next_follow_up=next_follow_up(client, today),
-    )
-    db.session.commit()  # the visit's audit record; after rendering, which it would expire
-    return page
 
 
 @bp.post("/<int:client_id>/invite")

@@ -4,4 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
-from coachapp.letters import consent_views, letterhead_views, models, views  # noqa: E402,F401
+from coachapp.letters import (  # noqa: E402,F401  (routes, and the letter PDF for the outbox)
+    consent_views,
+    letterhead_views,
+    models,
+    sending,
+    views,
+)
