@@ -91,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
         clients,
         coaching,
         dashboard,
+        data_rights,  # noqa: F401  (export and deletion pages, on the clients blueprint)
         letters,
         outbox,
         portal,

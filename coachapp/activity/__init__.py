@@ -5,8 +5,5 @@ Writing the log is coachapp.audit, below every feature; reading it with names bu
 accounts and clients.
 """
 
-from flask import Blueprint
-
-bp = Blueprint("activity", __name__, url_prefix="/audit")
-
-from coachapp.activity import views  # noqa: E402,F401  (registers the routes)
+from coachapp.activity import views  # noqa: F401  (registers the routes)
+from coachapp.activity.blueprints import bp  # noqa: F401  (registered by create_app)

@@ -4,7 +4,7 @@ from flask import Response, render_template, request
 from flask_login import current_user
 
 from coachapp.access import coach_required
-from coachapp.activity import bp
+from coachapp.activity.blueprints import bp
 from coachapp.activity.forms import AuditFilterForm
 from coachapp.activity.reading import (
     client_labels,

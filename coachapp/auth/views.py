@@ -8,8 +8,8 @@ from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from coachapp.access import home_url_for, public_view
-from coachapp.auth import bp
 from coachapp.auth import two_factor as two_step
+from coachapp.auth.blueprints import bp
 from coachapp.auth.forms import (
     ChangeEmailForm,
     ChangePasswordForm,

@@ -10,7 +10,8 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound, TooManyRequests
 
 from coachapp.access import coach_required, public_view
-from coachapp.blog import bp, comments_bp, public_views
+from coachapp.blog import public_views
+from coachapp.blog.blueprints import bp, comments_bp
 from coachapp.blog.comment_forms import CommentForm, ReplyForm
 from coachapp.blog.comments import (
     approve_comment,

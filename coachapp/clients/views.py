@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from coachapp.access import coach_required
 from coachapp.auth.services import AccountError
-from coachapp.clients import bp
+from coachapp.clients.blueprints import bp
 from coachapp.clients.forms import ActionForm, ClientForm, client_form
 from coachapp.clients.invitations import invite_client
 from coachapp.clients.services import (
@@ -18,12 +18,9 @@ from coachapp.clients.services import (
     archive_client,
     coach_tags,
     create_client,
-    delete_client,
-    deletion_summary,
     get_client_or_404,
     has_archived_clients,
     list_clients,
-    plural,
     restore_client,
     update_client,
 )
@@ -133,24 +130,3 @@ def restore(client_id: int):
     db.session.commit()
     flash(f"{client.display_name} is back in your active clients.", "success")
     return redirect(url_for(".detail", client_id=client.id))
-
-
-@bp.route("/<int:client_id>/delete", methods=["GET", "POST"])
-@coach_required
-def delete(client_id: int):
-    """Ask, then delete a client and everything recorded about them."""
-    client = get_client_or_404(client_id)
-    form = ActionForm()
-    if form.validate_on_submit():
-        name = client.full_name
-        fates = delete_client(client)
-        db.session.commit()
-        message = f"{name} and everything recorded about them have been deleted."
-        if fates.taken_offline:
-            offline = plural(len(fates.taken_offline), "post")
-            message += f" {offline} made from their letters went offline."
-        flash(message, "success")
-        return redirect(url_for(".index"))
-    return render_template(
-        "clients/delete.html", client=client, summary=deletion_summary(client), form=form
-    )

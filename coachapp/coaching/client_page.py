@@ -10,7 +10,7 @@ from flask_login import current_user
 from coachapp.access import coach_required
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
-from coachapp.clients import bp
+from coachapp.clients.blueprints import bp
 from coachapp.clients.forms import ActionForm
 from coachapp.clients.services import get_client_or_404
 from coachapp.coaching.services import client_timeline, next_follow_up, open_action_items

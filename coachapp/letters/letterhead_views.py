@@ -13,7 +13,7 @@ from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
 from coachapp.documents.pdf import PdfRenderError
 from coachapp.extensions import db
-from coachapp.letters import bp
+from coachapp.letters.blueprints import bp
 from coachapp.letters.letterhead import (
     get_letterhead,
     image_file,

@@ -8,7 +8,7 @@ from coachapp.auth.models import Practice, Role, User
 from coachapp.blog.services import newest_public_posts
 from coachapp.extensions import db
 from coachapp.health import database_status
-from coachapp.public import bp
+from coachapp.public.blueprints import bp
 
 FRONT_PAGE_POSTS = 3
 
