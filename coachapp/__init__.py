@@ -85,25 +85,26 @@ def register_url_converters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per feature; every page needs sign-in unless marked public."""
     from coachapp import (
-        audit,
+        activity,
         auth,
         blog,
         clients,
         coaching,
         dashboard,
+        data_rights,  # noqa: F401  (export and deletion pages, on the clients blueprint)
         letters,
         outbox,
         portal,
         public,
     )
-    from coachapp.auth.access import require_login_unless_public
+    from coachapp.access import require_login_unless_public
     from coachapp.blog import page_cache
 
     app.before_request(require_login_unless_public)
     blueprints = (
         *(public.bp, auth.bp, dashboard.bp, clients.bp, coaching.bp, coaching.search_bp),
         *(letters.bp, outbox.bp, portal.bp, blog.bp, blog.posts_bp, blog.comments_bp),
-        audit.bp,
+        activity.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

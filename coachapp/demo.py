@@ -406,7 +406,11 @@ def _ensure_demo_letters(coach: User) -> None:
         client = db.session.scalars(
             select(Client).where(Client.coach_id == coach.id, Client.email == demo.client_email)
         ).first()
-        past = [s for s in client.coaching_sessions if s.starts_at <= utcnow()] if client else []
+        past = list(db.session.scalars(
+            select(CoachingSession)
+            .where(CoachingSession.client_id == client.id, CoachingSession.starts_at <= utcnow())
+            .order_by(CoachingSession.starts_at)
+        )) if client else []
         if len(past) > demo.session_index:
             _add_demo_letter(coach, client, past[demo.session_index], templates, demo)
     db.session.flush()

@@ -8,12 +8,14 @@ import pytest
 from sqlalchemy import select, text
 
 from coachapp.auth.models import User
+from coachapp.blog.consents import give_consent, withdraw_consent
 from coachapp.blog.models import (
     BlogProfile,
     BlogRevision,
     Category,
     Comment,
     CommentStatus,
+    ConsentMethod,
     Post,
     PostStatus,
     PostTag,
@@ -21,8 +23,6 @@ from coachapp.blog.models import (
 )
 from coachapp.blog.page_cache import CachedPage, PageCache
 from coachapp.blog.publishing import post_from_letter, publish_post
-from coachapp.clients.consents import give_consent, withdraw_consent
-from coachapp.clients.models import ConsentMethod
 from coachapp.extensions import db
 from tests.conftest import csrf_token_from, make_test_app, statements_for
 from tests.factories import (

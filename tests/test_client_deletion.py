@@ -6,10 +6,10 @@ from sqlalchemy import func, select, text
 
 from coachapp.audit.models import AuditAction, AuditEvent
 from coachapp.auth.models import AccessToken, User
-from coachapp.blog.models import Post, PostStatus
+from coachapp.blog.consents import give_consent
+from coachapp.blog.models import ConsentMethod, Post, PostStatus
 from coachapp.blog.publishing import post_from_letter, publish_post
-from coachapp.clients.consents import give_consent
-from coachapp.clients.models import Client, ConsentMethod
+from coachapp.clients.models import Client
 from coachapp.coaching.models import CoachingSession
 from coachapp.extensions import db
 from coachapp.letters.models import Letter

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from coachapp.audit.models import AuditAction, AuditEvent
 from coachapp.auth.models import User
+from coachapp.blog.consents import give_consent
+from coachapp.blog.models import ConsentMethod
 from coachapp.blog.publishing import post_from_letter, publish_post
-from coachapp.clients.consents import give_consent
-from coachapp.clients.models import ConsentMethod
 from coachapp.clients.services import tags_for
 from coachapp.coaching.models import Topic
 from coachapp.extensions import db

@@ -13,12 +13,12 @@ from coachapp.clients.services import (
     ClientListing,
     coach_tags,
     create_client,
-    deletion_summary,
     list_clients,
     parse_tags,
     tags_for,
 )
 from coachapp.coaching.models import ActionItem, CoachingSession
+from coachapp.data_rights.deletion import deletion_summary
 from coachapp.extensions import db
 from tests.conftest import csrf_token_from, statements_for
 from tests.factories import (

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from coachapp.auth.models import User
-from coachapp.blog.models import Post, PostStatus
-from coachapp.clients.models import Child, PublicationConsent
+from coachapp.blog.models import Post, PostStatus, PublicationConsent
+from coachapp.clients.models import Child
 from coachapp.extensions import db
 from coachapp.letters.models import Letter
 from tests.conftest import csrf_token_from

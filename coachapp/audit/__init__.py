@@ -1,7 +1,6 @@
-"""The audit log: who signed in, read, downloaded, sent, published, exported or deleted what."""
+"""The audit log, written: who signed in, read, downloaded, sent, published, exported or
+deleted what. Features record plain values (ids, names of actions); coachapp.activity reads
+the log back for people.
+"""
 
-from flask import Blueprint
-
-bp = Blueprint("audit", __name__, url_prefix="/audit")
-
-from coachapp.audit import models, views  # noqa: E402,F401  (registers the routes)
+from coachapp.audit import models  # noqa: F401  (the table joins the metadata)

@@ -11,9 +11,9 @@ page, Referer, flashed message or log line holds it.
 from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from coachapp.auth import bp
+from coachapp.access import public_view
 from coachapp.auth import two_factor as two_step
-from coachapp.auth.access import public_view
+from coachapp.auth.blueprints import bp
 from coachapp.auth.forms import ForgotPasswordForm, OpenLinkForm, SetPasswordForm
 from coachapp.auth.models import TokenPurpose, User
 from coachapp.auth.services import AccountError

@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
 from coachapp.auth.models import Practice, Role, User, new_session_token
+from coachapp.auth.signals import client_record_wanted, coach_created, signed_in
 from coachapp.extensions import db
 from coachapp.timeutil import utcnow
 
@@ -149,9 +150,7 @@ def create_coach(
     set_password(coach, password)
     db.session.add(coach)
     db.session.flush()
-    from coachapp.coaching.services import add_default_topics  # coaching builds on accounts
-
-    add_default_topics(coach)
+    coach_created.send(coach)
     return coach
 
 
@@ -192,10 +191,7 @@ def begin_session(user: User) -> None:
     session["signed_in_at"] = moment
     session["seen_at"] = moment
     record_sign_in(user)
-    # Work kept when an earlier session timed out is offered once, on the next page.
-    from coachapp.security.kept_work import note_waiting_kept_work
-
-    note_waiting_kept_work(user)
+    signed_in.send(user)
 
 
 def safe_next_path(target: str | None) -> str | None:
@@ -217,9 +213,8 @@ def client_id_of(user: User) -> int | None:
     """The client record behind a portal sign-in, so their own sign-ins can be shown to them."""
     if not user.is_client:
         return None
-    from coachapp.clients.models import Client  # clients build on accounts
-
-    return db.session.execute(select(Client.id).where(Client.user_id == user.id)).scalar()
+    answers = [answer for _, answer in client_record_wanted.send(user) if answer is not None]
+    return answers[0] if answers else None
 
 
 def sign_in(user: User) -> None:

@@ -17,9 +17,9 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from coachapp.auth import bp
+from coachapp.access import home_url_for, public_view
 from coachapp.auth import two_factor as two_step
-from coachapp.auth.access import home_url_for, public_view
+from coachapp.auth.blueprints import bp
 from coachapp.auth.forms import ConfirmPasswordForm, TwoFactorSetupForm, TwoFactorSignInForm
 from coachapp.auth.services import WrongPassword, check_current_password, record_failed_second_step
 from coachapp.auth.two_factor_keys import SecretUnreadable

@@ -7,9 +7,9 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from coachapp.auth import bp
+from coachapp.access import home_url_for, public_view
 from coachapp.auth import two_factor as two_step
-from coachapp.auth.access import home_url_for, public_view
+from coachapp.auth.blueprints import bp
 from coachapp.auth.forms import (
     ChangeEmailForm,
     ChangePasswordForm,

@@ -1,18 +1,11 @@
 """The public blog and the coach's side of it: posts, publishing, comments."""
 
-from flask import Blueprint
-
-# Pages anyone may read: the blog, its feeds, sitemap.xml and robots.txt.
-bp = Blueprint("blog", __name__)
-# The coach's desk: writing and publishing posts, categories and series, the author profile.
-posts_bp = Blueprint("posts", __name__, url_prefix="/posts")
-# The coach's moderation queue for readers' comments.
-comments_bp = Blueprint("comments", __name__, url_prefix="/comments")
-
-from coachapp.blog import (  # noqa: E402,F401
+from coachapp.blog import (  # noqa: F401  (routes; consent_views adds the letter page's)
     comment_views,
+    consent_views,
     models,
     post_views,
     public_views,
     taxonomy_views,
 )
+from coachapp.blog.blueprints import bp, comments_bp, posts_bp  # noqa: F401  (registered by create_app)

@@ -5,11 +5,13 @@ import math
 from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import NotFound, TooManyRequests
 
-from coachapp.auth.access import coach_required, public_view
-from coachapp.blog import bp, comments_bp, public_views
+from coachapp.access import coach_required, public_view
+from coachapp.blog import public_views
+from coachapp.blog.blueprints import bp, comments_bp
 from coachapp.blog.comment_forms import CommentForm, ReplyForm
 from coachapp.blog.comments import (
     approve_comment,
@@ -29,6 +31,7 @@ from coachapp.blog.models import CommentStatus, Post
 from coachapp.blog.services import get_readable_post_or_404
 from coachapp.extensions import db
 from coachapp.ids import page_number
+from coachapp.security.rate_limits import render_too_many_attempts, seconds_to_wait
 from coachapp.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -93,6 +96,19 @@ def render_rate_limited(post: Post, form: CommentForm, wait: timedelta):
         post_url=post_url(post),
     )
     return page, 429, {"Retry-After": str(seconds)}
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_requests(error: RateLimitExceeded):
+    """Past a rate limit on a blog page: a comment's own 429 page keeps the comment."""
+    if request.endpoint == "blog.add_comment":
+        try:
+            post = get_readable_post_or_404((request.view_args or {}).get("slug", ""))
+        except NotFound:
+            post = None
+        if post is not None:
+            return render_rate_limited(post, CommentForm(), timedelta(seconds=seconds_to_wait()))
+    return render_too_many_attempts(error)
 
 
 # The author's moderation queue

@@ -7,11 +7,13 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from coachapp.auth.models import User
+from coachapp.blog.consents import ConsentRefused, active_consent, give_consent
 from coachapp.blog.models import (
     BlogProfile,
     Category,
     Comment,
     CommentStatus,
+    ConsentMethod,
     Post,
     PostStatus,
     Series,
@@ -26,8 +28,7 @@ from coachapp.blog.publishing import (
     tags_named,
 )
 from coachapp.blog.services import blog_profile, unique_slug
-from coachapp.clients.consents import ConsentRefused, active_consent, give_consent
-from coachapp.clients.models import Client, ConsentMethod
+from coachapp.clients.models import Client
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterStatus
 from coachapp.timeutil import utcnow

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from coachapp.clients.models import Client
 from coachapp.extensions import db, value_enum
 from coachapp.timeutil import UTCDateTime, utcnow
 
@@ -212,3 +213,60 @@ class BlogRevision(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     revision: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# Consent to publish: the client's permission, recorded before a letter becomes a post.
+
+
+class ConsentMethod(enum.StrEnum):
+    """How a client's consent reached the coach."""
+
+    PORTAL = "portal"
+    EMAIL = "email"
+    IN_PERSON = "in_person"
+
+
+CONSENT_METHODS = {
+    ConsentMethod.PORTAL: "in the portal",
+    ConsentMethod.EMAIL: "by e-mail",
+    ConsentMethod.IN_PERSON: "in person",
+}
+
+
+class PublicationConsent(db.Model):
+    """A client's permission to publish one letter, as it read at one revision.
+
+    A ledger: rows are never edited except to record a withdrawal, so who agreed to
+    what, when and how stays on record. Giving consent again adds a new row.
+    """
+
+    __tablename__ = "publication_consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), index=True)
+    letter_revision_id: Mapped[int] = mapped_column(
+        ForeignKey("letter_revisions.id", ondelete="CASCADE")
+    )
+    method: Mapped[ConsentMethod] = mapped_column(value_enum(ConsentMethod))
+    note: Mapped[str] = mapped_column(Text, default="")
+    # The client themselves (portal) or the coach who recorded it.
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    withdrawal_note: Mapped[str] = mapped_column(Text, default="")
+
+    client: Mapped[Client] = relationship()
+    letter = relationship("Letter")
+    letter_revision = relationship("LetterRevision")
+    recorded_by = relationship("User", foreign_keys=[recorded_by_id])
+    withdrawn_by = relationship("User", foreign_keys=[withdrawn_by_id])
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None
+
+    @property
+    def method_label(self) -> str:
+        return CONSENT_METHODS[self.method]

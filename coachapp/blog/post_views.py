@@ -3,8 +3,9 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from coachapp.auth.access import coach_required
-from coachapp.blog import posts_bp as bp
+from coachapp.access import coach_required
+from coachapp.blog.blueprints import posts_bp as bp
+from coachapp.blog.consents import active_consent
 from coachapp.blog.forms import (
     ConfirmForm,
     FromLetterForm,
@@ -36,7 +37,6 @@ from coachapp.blog.publishing import (
     unpublish_post,
 )
 from coachapp.blog.services import blog_profile
-from coachapp.clients.consents import active_consent
 from coachapp.extensions import db
 from coachapp.letters.letterhead import remove_image_files
 from coachapp.letters.services import get_letter_or_404

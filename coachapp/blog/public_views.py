@@ -7,8 +7,8 @@ from flask import Response, abort, current_app, render_template, request, send_f
 from markupsafe import Markup
 from sqlalchemy import select
 
-from coachapp.auth.access import public_view
-from coachapp.blog import bp
+from coachapp.access import public_view
+from coachapp.blog.blueprints import bp
 from coachapp.blog.comment_forms import CommentForm
 from coachapp.blog.comments import approved_comments
 from coachapp.blog.feeds import atom_feed, robots_txt, rss_feed

@@ -23,9 +23,16 @@ from coachapp.blog.anonymiser import (
     highlighted,
     identifying_terms,
 )
-from coachapp.blog.models import PUBLIC_STATUSES, BlogProfile, Post, PostStatus, PostTag
+from coachapp.blog.models import (
+    PUBLIC_STATUSES,
+    BlogProfile,
+    Post,
+    PostStatus,
+    PostTag,
+    PublicationConsent,
+)
 from coachapp.blog.services import unique_slug
-from coachapp.clients.models import Client, PublicationConsent
+from coachapp.clients.models import Client
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterRevision, LetterStatus
 from coachapp.timeutil import utcnow

@@ -4,8 +4,8 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import update
 
-from coachapp.auth.access import coach_required
-from coachapp.blog import posts_bp as bp
+from coachapp.access import coach_required
+from coachapp.blog.blueprints import posts_bp as bp
 from coachapp.blog.forms import CategoryForm, ConfirmForm, SeriesForm
 from coachapp.blog.models import Category, Post, Series
 from coachapp.blog.post_services import (

@@ -1,13 +1,14 @@
-"""The coach's client pages: list, add, view, edit, archive, restore, delete."""
+"""The coach's client pages: list, add, edit, archive, restore, delete.
+
+The client's own page shows their sessions, so coaching draws it (coaching/client_page.py).
+"""
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from coachapp.audit.models import AuditAction
-from coachapp.audit.services import record_event
-from coachapp.auth.access import coach_required
+from coachapp.access import coach_required
 from coachapp.auth.services import AccountError
-from coachapp.clients import bp
+from coachapp.clients.blueprints import bp
 from coachapp.clients.forms import ActionForm, ClientForm, client_form
 from coachapp.clients.invitations import invite_client
 from coachapp.clients.services import (
@@ -17,18 +18,13 @@ from coachapp.clients.services import (
     archive_client,
     coach_tags,
     create_client,
-    delete_client,
-    deletion_summary,
     get_client_or_404,
     has_archived_clients,
     list_clients,
-    plural,
     restore_client,
     update_client,
 )
-from coachapp.coaching.services import client_timeline, next_follow_up, open_action_items
 from coachapp.extensions import db
-from coachapp.ids import page_number
 from coachapp.mail import MailError, where_mail_goes
 from coachapp.outbox.services import send_soon
 from coachapp.templating import local_today
@@ -66,26 +62,6 @@ def create():
         flash(f"{client.display_name} has been added to your clients.", "success")
         return redirect(url_for(".detail", client_id=client.id))
     return _render_form(form, client=None)
-
-
-@bp.route("/<int:client_id>")
-@coach_required
-def detail(client_id: int):
-    """A client's profile."""
-    client = get_client_or_404(client_id)
-    record_event(AuditAction.CLIENT_VIEWED, client_id=client.id)
-    today = local_today(current_user)
-    page = render_template(
-        "clients/detail.html",
-        client=client,
-        today=today,
-        action_form=ActionForm(),
-        timeline=client_timeline(client, page=page_number(request.args)),
-        open_items=open_action_items(client),
-        next_follow_up=next_follow_up(client, today),
-    )
-    db.session.commit()  # the visit's audit record; after rendering, which it would expire
-    return page
 
 
 @bp.post("/<int:client_id>/invite")
@@ -154,24 +130,3 @@ def restore(client_id: int):
     db.session.commit()
     flash(f"{client.display_name} is back in your active clients.", "success")
     return redirect(url_for(".detail", client_id=client.id))
-
-
-@bp.route("/<int:client_id>/delete", methods=["GET", "POST"])
-@coach_required
-def delete(client_id: int):
-    """Ask, then delete a client and everything recorded about them."""
-    client = get_client_or_404(client_id)
-    form = ActionForm()
-    if form.validate_on_submit():
-        name = client.full_name
-        fates = delete_client(client)
-        db.session.commit()
-        message = f"{name} and everything recorded about them have been deleted."
-        if fates.taken_offline:
-            offline = plural(len(fates.taken_offline), "post")
-            message += f" {offline} made from their letters went offline."
-        flash(message, "success")
-        return redirect(url_for(".index"))
-    return render_template(
-        "clients/delete.html", client=client, summary=deletion_summary(client), form=form
-    )

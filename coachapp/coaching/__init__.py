@@ -1,8 +1,13 @@
 """Coaching sessions: what happened, what was agreed, what comes next; and search."""
 
-from flask import Blueprint
+from coachapp.auth.signals import coach_created
+from coachapp.coaching import (  # noqa: F401  (routes and index upkeep)
+    client_page,
+    search,
+    views,
+)
+from coachapp.coaching.blueprints import bp, search_bp  # noqa: F401  (registered by create_app)
+from coachapp.coaching.services import add_default_topics
 
-bp = Blueprint("coaching", __name__, url_prefix="/sessions")
-search_bp = Blueprint("search", __name__)
-
-from coachapp.coaching import search, views  # noqa: E402,F401  (routes and index upkeep)
+# Every new coach starts with the default topic list.
+coach_created.connect(add_default_topics)

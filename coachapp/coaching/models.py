@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from coachapp.clients.models import Client
 from coachapp.extensions import db, value_enum
 from coachapp.timeutil import UTCDateTime, utcnow
 
@@ -87,7 +88,8 @@ class CoachingSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    client = relationship("Client", back_populates="coaching_sessions")
+    # Deleting a client deletes their sessions through the database's ON DELETE CASCADE.
+    client: Mapped[Client] = relationship()
     action_items: Mapped[list["ActionItem"]] = relationship(
         back_populates="coaching_session",
         cascade="all, delete-orphan",

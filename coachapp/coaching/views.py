@@ -5,12 +5,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from coachapp.access import coach_required
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
-from coachapp.auth.access import coach_required
 from coachapp.auth.services import safe_next_path
 from coachapp.clients.models import Client
-from coachapp.coaching import bp, search_bp
+from coachapp.coaching.blueprints import bp, search_bp
 from coachapp.coaching.forms import CoachingSessionForm, NoteTemplateForm, TopicForm
 from coachapp.coaching.models import CoachingSession, NoteTemplate, SessionFormat, Topic
 from coachapp.coaching.note_templates import STARTER_NOTE_TEMPLATES

@@ -1,7 +1,4 @@
 """The coach's dashboard: what needs attention today."""
 
-from flask import Blueprint
-
-bp = Blueprint("dashboard", __name__)
-
-from coachapp.dashboard import views  # noqa: E402,F401
+from coachapp.dashboard import views  # noqa: F401
+from coachapp.dashboard.blueprints import bp  # noqa: F401  (registered by create_app)

@@ -3,8 +3,8 @@
 from flask import render_template
 from flask_login import current_user
 
-from coachapp.auth.access import coach_required
-from coachapp.dashboard import bp
+from coachapp.access import coach_required
+from coachapp.dashboard.blueprints import bp
 from coachapp.dashboard.services import build_dashboard
 from coachapp.templating import local_today
 from coachapp.timeutil import utcnow

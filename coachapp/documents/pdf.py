@@ -21,9 +21,10 @@ import signal
 import stat
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from coachapp.documents.render_job import RenderJob
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -48,18 +49,6 @@ class PdfRenderError(Exception):
 def file_url(path: Path) -> str:
     """The ``file://`` URL WeasyPrint reads a local file by."""
     return Path(path).resolve().as_uri()
-
-
-@dataclass(frozen=True)
-class RenderJob:
-    """One document to render, with everything the renderer process needs to know."""
-
-    html: str
-    base_url: str
-    allowed_roots: tuple[str, ...]
-    stylesheets: tuple[str, ...]
-    timeout_seconds: float
-    memory_limit_bytes: int
 
 
 def render_pdf(

@@ -21,7 +21,7 @@ from weasyprint.document import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from coachapp.documents.pdf import RenderJob
+from coachapp.documents.render_job import RenderJob
 
 logger = logging.getLogger("coachapp.documents.pdf")
 

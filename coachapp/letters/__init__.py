@@ -1,7 +1,9 @@
 """Follow-up letters: templates with merge fields, drafts, revisions, approval, PDF."""
 
-from flask import Blueprint
-
-bp = Blueprint("letters", __name__, url_prefix="/letters")
-
-from coachapp.letters import consent_views, letterhead_views, models, views  # noqa: E402,F401
+from coachapp.letters import (  # noqa: F401  (routes, and the letter PDF for the outbox)
+    letterhead_views,
+    models,
+    sending,
+    views,
+)
+from coachapp.letters.blueprints import bp  # noqa: F401  (registered by create_app)

@@ -8,12 +8,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from coachapp.access import coach_required
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
-from coachapp.auth.access import coach_required
 from coachapp.documents.pdf import PdfRenderError
 from coachapp.extensions import db
-from coachapp.letters import bp
+from coachapp.letters.blueprints import bp
 from coachapp.letters.letterhead import (
     get_letterhead,
     image_file,

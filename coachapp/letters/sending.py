@@ -10,9 +10,12 @@ from coachapp.audit.services import record_event
 from coachapp.auth.models import User
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterStatus
+from coachapp.letters.rendering import letter_pdf
 from coachapp.letters.services import LetterRefused
+from coachapp.mail import Attachment
 from coachapp.outbox.models import OutboxMessage
 from coachapp.outbox.services import Email, enqueue
+from coachapp.outbox.signals import attachments_wanted
 from coachapp.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -80,3 +83,11 @@ def _letter_email(letter: Letter, sender: User, recipient: str, personal_message
         letter_id=letter.id,
         reply_to=sender.email,
     )
+
+
+@attachments_wanted.connect
+def letter_attachment(message: OutboxMessage) -> list[Attachment]:
+    """A letter's e-mail carries its PDF, rendered (or taken from the cache) when sent."""
+    if message.letter_id is None:
+        return []
+    return [Attachment(f"letter-{message.letter_id}.pdf", letter_pdf(message.letter))]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
 from coachapp.auth.models import User
-from coachapp.clients.models import Client, PublicationConsent
+from coachapp.clients.models import Client
 from coachapp.coaching.models import CoachingSession
 from coachapp.documents.pdf import file_url
 from coachapp.extensions import db
@@ -34,6 +34,7 @@ from coachapp.letters.merge import (
 )
 from coachapp.letters.models import Letter, LetterRevision, LetterStatus, LetterTemplate
 from coachapp.letters.rendering import letter_html
+from coachapp.letters.signals import draft_deleting
 from coachapp.letters.starters import STARTER_TEMPLATES, StarterTemplate
 from coachapp.templating import local_today, user_zone
 from coachapp.timeutil import utcnow
@@ -436,10 +437,7 @@ def delete_draft(letter: Letter, coach: User, based_on: int) -> None:
         raise LetterRefused(
             "The draft was changed after you opened this page: read it again before deleting it."
         )
-    if _has_consent_on_record(letter):
-        raise LetterRefused(
-            "The client's consent to share this letter is on record, so it stays."
-        )
+    draft_deleting.send(letter)  # publishing keeps a draft with consent on record
     deleted = db.session.execute(
         delete(Letter)
         .where(
@@ -458,12 +456,6 @@ def delete_draft(letter: Letter, coach: User, based_on: int) -> None:
         AuditAction.LETTER_DELETED, client_id=letter.client_id, target=letter, actor=coach
     )
     log.info("User %s deleted draft letter %s", coach.id, letter.id)
-
-
-def _has_consent_on_record(letter: Letter) -> bool:
-    return db.session.execute(
-        select(PublicationConsent.id).where(PublicationConsent.letter_id == letter.id).limit(1)
-    ).first() is not None
 
 
 def _refuse_if_sent(letter: Letter) -> None:

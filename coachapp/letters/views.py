@@ -12,15 +12,13 @@ from flask import (
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from coachapp.auth.access import coach_required
+from coachapp.access import coach_required
 from coachapp.auth.models import User
-from coachapp.clients.consents import sharing_state
-from coachapp.clients.forms import ConsentForm, WithdrawConsentForm
 from coachapp.clients.services import get_client_or_404
 from coachapp.coaching.services import coach_clients_for_choice, get_coaching_session_or_404
 from coachapp.extensions import db
 from coachapp.ids import id_arg, page_number
-from coachapp.letters import bp
+from coachapp.letters.blueprints import bp
 from coachapp.letters.forms import (
     LETTER_MAX_CHARS,
     ApproveForm,
@@ -63,6 +61,7 @@ from coachapp.letters.services import (
     template_name_taken,
     templates_letter_count,
 )
+from coachapp.letters.signals import letter_page_opening
 from coachapp.mail import MailError, mail_server_configured, where_mail_goes
 from coachapp.outbox.services import latest_letter_message, send_soon
 from coachapp.security.headers import allow_framing_by_coachapp, use_style_nonce
@@ -171,9 +170,14 @@ def detail(letter_id: int):
     return letter_page(get_letter_or_404(letter_id))
 
 
-def letter_page(letter: Letter, consent_form: ConsentForm | None = None, status: int = 200):
-    """The letter's page; a consent form the coach got wrong is shown again as typed."""
+def letter_page(letter: Letter, status: int = 200, **shown_as_typed):
+    """The letter's page, with what the features built on letters add to it (publishing's
+    sharing panel); ``shown_as_typed`` replaces a part, e.g. a form with its errors."""
     approved_by = db.session.get(User, letter.approved_by_id) if letter.approved_by_id else None
+    added: dict = {}
+    for _, values in letter_page_opening.send(letter):
+        added.update(values or {})
+    added.update(shown_as_typed)
     page = render_template(
         "letters/detail.html",
         letter=letter,
@@ -183,9 +187,7 @@ def letter_page(letter: Letter, consent_form: ConsentForm | None = None, status:
         send_form=SendLetterForm(),
         delivery=latest_letter_message(letter.id),
         mail_server=mail_server_configured(),
-        sharing=sharing_state(letter),
-        consent_form=consent_form or ConsentForm(formdata=None),
-        withdraw_form=WithdrawConsentForm(formdata=None),
+        **added,
     )
     return page, status
 

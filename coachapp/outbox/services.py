@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from coachapp.documents.pdf import PdfRenderError
 from coachapp.extensions import db
-from coachapp.mail import Attachment, MailError, build_message, check_header, send_message
+from coachapp.mail import MailError, build_message, check_header, send_message
 from coachapp.outbox.models import OutboxMessage, OutboxStatus
+from coachapp.outbox.signals import attachments_wanted
 from coachapp.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -143,12 +144,11 @@ def deliver(message_id: int) -> OutboxStatus:
 
 
 def _email_message(message: OutboxMessage):
-    attachments = []
-    if message.letter_id is not None:
-        from coachapp.letters.rendering import letter_pdf  # the one attachment coachapp sends
-
-        pdf = letter_pdf(message.letter)
-        attachments.append(Attachment(f"letter-{message.letter_id}.pdf", pdf))
+    attachments = [
+        attachment
+        for _, answer in attachments_wanted.send(message)
+        for attachment in answer or ()
+    ]
     return build_message(
         message.recipient,
         message.subject,

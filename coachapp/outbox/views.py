@@ -2,11 +2,11 @@
 
 from flask import flash, redirect, render_template, request, url_for
 
-from coachapp.auth.access import coach_required
+from coachapp.access import coach_required
 from coachapp.extensions import db
 from coachapp.ids import page_number
 from coachapp.mail import mail_server_configured
-from coachapp.outbox import bp
+from coachapp.outbox.blueprints import bp
 from coachapp.outbox.forms import RetryForm
 from coachapp.outbox.services import coach_messages, get_message_or_404, retry_now, send_soon
 

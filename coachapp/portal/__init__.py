@@ -1,7 +1,4 @@
 """The client portal: what a client sees of their own coaching."""
 
-from flask import Blueprint
-
-bp = Blueprint("portal", __name__, url_prefix="/portal")
-
-from coachapp.portal import views  # noqa: E402,F401
+from coachapp.portal import views  # noqa: F401
+from coachapp.portal.blueprints import bp  # noqa: F401  (registered by create_app)

@@ -6,24 +6,24 @@ from io import BytesIO
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from coachapp.audit.history import client_events_page, portal_label
+from coachapp.access import client_required
+from coachapp.activity.history import client_events_page, portal_label
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
-from coachapp.auth.access import client_required
-from coachapp.clients.consents import (
+from coachapp.blog.consent_forms import PortalConsentForm, WithdrawConsentForm
+from coachapp.blog.consents import (
     ConsentRefused,
     give_consent,
     sharing_state,
     withdraw_consent,
 )
-from coachapp.clients.forms import PortalConsentForm, WithdrawConsentForm
-from coachapp.clients.models import ConsentMethod
+from coachapp.blog.models import ConsentMethod
 from coachapp.documents.archive import send_archive
 from coachapp.documents.pdf import PdfRenderError
 from coachapp.extensions import db
 from coachapp.ids import page_number
 from coachapp.letters.rendering import letter_pdf
-from coachapp.portal import bp
+from coachapp.portal.blueprints import bp
 from coachapp.portal.services import (
     ARCHIVE_NAME,
     LETTERS_ON_HOME,

@@ -1,7 +1,4 @@
 """Pages anyone may open: the practice's front page and the health check."""
 
-from flask import Blueprint
-
-bp = Blueprint("public", __name__)
-
-from coachapp.public import views  # noqa: E402,F401
+from coachapp.public import views  # noqa: F401
+from coachapp.public.blueprints import bp  # noqa: F401  (registered by create_app)

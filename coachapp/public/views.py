@@ -3,12 +3,12 @@
 from flask import Response, jsonify, render_template, request
 from sqlalchemy import select
 
-from coachapp.auth.access import public_view
+from coachapp.access import public_view
 from coachapp.auth.models import Practice, Role, User
 from coachapp.blog.services import newest_public_posts
 from coachapp.extensions import db
 from coachapp.health import database_status
-from coachapp.public import bp
+from coachapp.public.blueprints import bp
 
 FRONT_PAGE_POSTS = 3
 

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError
 
 from coachapp.auth.models import KeptWork, User
+from coachapp.auth.signals import signed_in
 from coachapp.extensions import db
 from coachapp.ids import parse_id
 
@@ -104,8 +105,10 @@ def _path_to_save_to(endpoint: str) -> str:
     return request.full_path.removesuffix("?")
 
 
+@signed_in.connect
 def note_waiting_kept_work(user: User) -> None:
-    """At sign-in: remember in the session whether kept work waits for ``user`` (one query)."""
+    """At sign-in: remember in the session whether kept work waits for ``user`` (one query),
+    so it is offered once, on the next page."""
     if has_kept_work(user.id):
         session[WAITING_FLAG] = True
 

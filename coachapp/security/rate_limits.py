@@ -10,12 +10,12 @@ counters through e.g. redis://).
 import math
 import time
 from collections.abc import Callable
-from datetime import timedelta
 
 from flask import Flask, current_app, render_template, request, url_for
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
-from werkzeug.exceptions import NotFound
+
+from coachapp.auth.forms import ForgotPasswordForm, LoginForm
 
 # Endpoint -> the setting holding its limits ("10 per minute;50 per hour").
 GUARDED_ENDPOINTS = {
@@ -97,14 +97,8 @@ def wait_in_words(seconds: int) -> str:
 def render_too_many_attempts(error: RateLimitExceeded):
     """The friendly 429 page, with a Retry-After and the e-mail address as it was typed."""
     seconds = seconds_to_wait()
-    if request.endpoint == "blog.add_comment":
-        page = _comment_page(seconds)
-        if page is not None:
-            return page
     retry_form = retry_action = None
     if request.endpoint in ("auth.login", "auth.forgot_password"):
-        from coachapp.auth.forms import ForgotPasswordForm, LoginForm
-
         form_class = LoginForm if request.endpoint == "auth.login" else ForgotPasswordForm
         retry_form, retry_action = form_class(), url_for(request.endpoint)
     page = render_template(
@@ -117,15 +111,3 @@ def render_too_many_attempts(error: RateLimitExceeded):
     )
     return page, 429, {"Retry-After": str(seconds)}
 
-
-def _comment_page(seconds: int):
-    """The blog's own 429 page, with the comment kept to send later."""
-    from coachapp.blog.comment_forms import CommentForm
-    from coachapp.blog.comment_views import render_rate_limited
-    from coachapp.blog.services import get_readable_post_or_404
-
-    try:
-        post = get_readable_post_or_404((request.view_args or {}).get("slug", ""))
-    except NotFound:
-        return None
-    return render_rate_limited(post, CommentForm(), timedelta(seconds=seconds))

@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from coachapp.auth.access import coach_required, home_url_for
+from coachapp.access import coach_required, home_url_for
 from coachapp.extensions import db
 from coachapp.security.kept_work import (
     KEPT_ID_FIELD,

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from coachapp.blog.models import Category, Comment, CommentStatus, Series
+from coachapp.blog.consents import give_consent
+from coachapp.blog.models import Category, Comment, CommentStatus, ConsentMethod, Series
 from coachapp.blog.publishing import tags_named
-from coachapp.clients.consents import give_consent
-from coachapp.clients.models import ConsentMethod
 from coachapp.extensions import db
 from coachapp.letters.sending import send_letter
 from coachapp.letters.services import approve_letter

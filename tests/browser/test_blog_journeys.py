@@ -12,9 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
-from coachapp.blog.models import Series
-from coachapp.clients.consents import give_consent
-from coachapp.clients.models import ConsentMethod
+from coachapp.blog.consents import give_consent
+from coachapp.blog.models import ConsentMethod, Series
 from coachapp.extensions import db
 from coachapp.letters.sending import send_letter
 from coachapp.letters.services import approve_letter

@@ -1,20 +1,13 @@
 """A client's own history in the audit log: who opened, downloaded, sent or shared their
 records, for the portal.
-
-It imports nothing from the clients package (the portal is imported from there, and the
-coach's side of the log imports clients), so the portal can use it without an import cycle.
 """
-
-from typing import TYPE_CHECKING
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 
 from coachapp.audit.models import AuditAction, AuditEvent
+from coachapp.clients.models import Client
 from coachapp.extensions import db
-
-if TYPE_CHECKING:
-    from coachapp.clients.models import Client
 
 PER_PAGE = 50
 

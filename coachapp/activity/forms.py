@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional, ValidationError
 
+from coachapp.activity.reading import AuditFilters
 from coachapp.audit.models import AuditAction
-from coachapp.audit.reading import AuditFilters
 
 DATE_MESSAGE = "Enter a date such as 2026-03-02."
 # Far enough either way for any real log, near enough that converting it cannot overflow.

@@ -1,16 +1,29 @@
-"""The coach records, or withdraws, a client's consent to share a letter on the blog."""
+"""The coach records, or withdraws, a client's consent to share a letter on the blog, on
+the letter's own page (the routes are the letters blueprint's: /letters/<id>/consent)."""
 
 from flask import flash, redirect, url_for
 from flask_login import current_user
 
-from coachapp.auth.access import coach_required
-from coachapp.clients.consents import ConsentRefused, give_consent, withdraw_consent
-from coachapp.clients.forms import ConsentForm, WithdrawConsentForm
-from coachapp.clients.models import ConsentMethod
+from coachapp.access import coach_required
+from coachapp.blog.consent_forms import ConsentForm, WithdrawConsentForm
+from coachapp.blog.consents import ConsentRefused, give_consent, sharing_state, withdraw_consent
+from coachapp.blog.models import ConsentMethod
 from coachapp.extensions import db
-from coachapp.letters import bp
+from coachapp.letters.blueprints import bp
+from coachapp.letters.models import Letter
 from coachapp.letters.services import get_letter_or_404
+from coachapp.letters.signals import letter_page_opening
 from coachapp.letters.views import letter_page
+
+
+@letter_page_opening.connect
+def sharing_panel(letter: Letter) -> dict:
+    """The letter page's "Sharing on the blog" panel: the consent ledger, posts and forms."""
+    return {
+        "sharing": sharing_state(letter),
+        "consent_form": ConsentForm(formdata=None),
+        "withdraw_form": WithdrawConsentForm(formdata=None),
+    }
 
 
 @bp.post("/<int:letter_id>/consent")

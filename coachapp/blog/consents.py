@@ -9,9 +9,12 @@ from sqlalchemy import select
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
 from coachapp.auth.models import User
-from coachapp.clients.models import CONSENT_METHODS, ConsentMethod, PublicationConsent
+from coachapp.blog.models import CONSENT_METHODS, ConsentMethod, Post, PublicationConsent
+from coachapp.blog.publishing import unpublish_posts_from_letter
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterRevision, LetterStatus
+from coachapp.letters.services import LetterRefused
+from coachapp.letters.signals import draft_deleting
 from coachapp.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -93,8 +96,6 @@ def withdraw_consent(letter: Letter, withdrawn_by: User, note: str = "") -> int:
     Returns how many posts went offline. Flushes; both happen in one transaction, so a
     post is never left public after its consent is gone.
     """
-    from coachapp.blog.publishing import unpublish_posts_from_letter
-
     consent = active_consent(letter)
     if consent is None:
         raise ConsentRefused("There is no consent to withdraw for this letter.")
@@ -126,9 +127,17 @@ class SharingState:
 
 def sharing_state(letter: Letter) -> SharingState:
     """The letter's consent ledger and the posts made from it."""
-    from coachapp.blog.models import Post
-
     history = consent_history(letter)
     standing = next((consent for consent in history if consent.is_active), None)
     posts = list(db.session.scalars(select(Post).where(Post.letter_id == letter.id)))
     return SharingState(standing, history, posts)
+
+
+@draft_deleting.connect
+def keep_drafts_with_consent(letter: Letter) -> None:
+    """A draft whose client's consent is on record (even withdrawn) is never deleted."""
+    on_record = db.session.execute(
+        select(PublicationConsent.id).where(PublicationConsent.letter_id == letter.id).limit(1)
+    ).first()
+    if on_record is not None:
+        raise LetterRefused("The client's consent to share this letter is on record, so it stays.")

@@ -14,9 +14,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from coachapp.auth.models import AccessToken, TokenPurpose, User
-from coachapp.blog.models import Post
+from coachapp.blog.models import Post, PublicationConsent
 from coachapp.blog.services import canonical_url
-from coachapp.clients.models import Client, PublicationConsent
+from coachapp.clients.models import Client
 from coachapp.coaching.models import CoachingSession
 from coachapp.documents.archive import zip_into_temporary_file
 from coachapp.extensions import db

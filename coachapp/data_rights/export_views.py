@@ -1,15 +1,16 @@
-"""A coach downloads everything recorded about one of their clients."""
+"""A coach downloads everything recorded about one of their clients (POST
+/clients/<id>/export, on the clients blueprint)."""
 
 from flask import flash, redirect, url_for
 from flask_login import current_user
 
+from coachapp.access import coach_required
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
-from coachapp.auth.access import coach_required
-from coachapp.clients import bp
-from coachapp.clients.export import client_export_zip, export_filename
+from coachapp.clients.blueprints import bp
 from coachapp.clients.forms import ActionForm
 from coachapp.clients.services import get_client_or_404
+from coachapp.data_rights.export import client_export_zip, export_filename
 from coachapp.documents.archive import send_archive
 from coachapp.documents.pdf import PdfRenderError
 from coachapp.extensions import db

@@ -3,10 +3,10 @@
 from flask import Response, render_template, request
 from flask_login import current_user
 
-from coachapp.audit import bp
-from coachapp.audit.forms import AuditFilterForm
-from coachapp.audit.models import AuditAction
-from coachapp.audit.reading import (
+from coachapp.access import coach_required
+from coachapp.activity.blueprints import bp
+from coachapp.activity.forms import AuditFilterForm
+from coachapp.activity.reading import (
     client_labels,
     events_csv,
     events_page,
@@ -14,8 +14,8 @@ from coachapp.audit.reading import (
     filter_people,
     short_device,
 )
+from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
-from coachapp.auth.access import coach_required
 from coachapp.extensions import db
 from coachapp.ids import page_number
 from coachapp.templating import local_today, user_zone
@@ -42,7 +42,7 @@ def index():
 
 def _log_page(form: AuditFilterForm, pagination, labels: dict[int, str]) -> str:
     return render_template(
-        "audit/index.html",
+        "activity/index.html",
         form=form,
         pagination=pagination,
         client_labels=labels,
