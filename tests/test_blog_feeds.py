@@ -14,7 +14,7 @@ import feedparser
 import pytest
 from sqlalchemy import select
 
-from coachapp.auth.access import public_view
+from coachapp.access import public_view
 from coachapp.auth.models import User
 from coachapp.blog import sitemap
 from coachapp.blog.feeds import FEED_SIZE, robots_txt
