@@ -50,9 +50,34 @@ def run_migrations_online() -> None:
     }
     configure_args.update(migrate_extension.configure_args)
     with migrate_extension.db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a SQLite table by dropping it, and with foreign keys on,
+            # dropping a table first deletes every row that cascades from it (a family's
+            # sessions, letters...). So, as SQLite's own procedure for altering a table
+            # says: foreign keys off (only possible outside a transaction), migrate, check
+            # every reference still holds, and on again.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+            # On SQLite, Alembic commits after each revision and Python's sqlite3 commits
+            # DDL as it goes; one explicit transaction instead lets a failed revision or a
+            # broken reference undo the whole upgrade (Alembic leaves it to us to commit).
+            connection.exec_driver_sql("BEGIN")
         context.configure(connection=connection, target_metadata=target_metadata, **configure_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"The migration left broken references: {broken[:5]}")
+            if sqlite:
+                connection.commit()
+        finally:
+            if sqlite:
+                connection.rollback()  # after a failure; nothing to undo after the commit
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():
