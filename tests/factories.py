@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from coachapp.auth.models import Role, User
 from coachapp.auth.services import create_coach, set_password
-from coachapp.clients.models import Child, Client
+from coachapp.clients.models import Adult, Child, Client
 from coachapp.coaching.models import ActionItem, CoachingSession, SessionFormat, Topic
 from coachapp.extensions import db
 
@@ -20,13 +20,22 @@ def make_coach(email: str = "coach@example.com", name: str = "Maya Lindqvist", *
     return coach
 
 
+PERSON_FIELDS = ("preferred_name", "pronouns", "phone", "preferred_contact", "relation_to_children")
+
+
 def make_client(coach: User, first_name: str = "Sofia", **kwargs) -> Client:
+    """A family of one adult (the client as most coaches know them), with a child."""
     children = kwargs.pop("children", [("Lena", 2024)])
-    client = Client(
-        coach_id=coach.id,
+    adult = Adult(
+        position=0,
         first_name=first_name,
         last_name=kwargs.pop("last_name", "Marin"),
         email=kwargs.pop("email", f"{first_name.lower()}@example.com"),
+        **{name: kwargs.pop(name) for name in PERSON_FIELDS if name in kwargs},
+    )
+    client = Client(
+        coach_id=coach.id,
+        adults=[adult],
         children=[Child(first_name=name, birth_year=year) for name, year in children],
         **kwargs,
     )
@@ -35,18 +44,33 @@ def make_client(coach: User, first_name: str = "Sofia", **kwargs) -> Client:
     return client
 
 
-def make_client_login(client: Client, password: str = PASSWORD) -> User:
-    """Give a client a portal sign-in."""
+def add_family_adult(client: Client, first_name: str = "Marc", **kwargs) -> Adult:
+    """Another adult of the family."""
+    adult = Adult(
+        position=len(client.adults),
+        first_name=first_name,
+        last_name=kwargs.pop("last_name", "Duval"),
+        email=kwargs.pop("email", f"{first_name.lower()}@example.com"),
+        **kwargs,
+    )
+    client.adults.append(adult)
+    db.session.commit()
+    return adult
+
+
+def make_client_login(client: Client, password: str = PASSWORD, adult: Adult | None = None) -> User:
+    """Give an adult of the family (the first, unless told) a portal sign-in."""
+    adult = adult or client.first_adult
     user = User(
-        email=client.email,
-        name=f"{client.first_name} {client.last_name}",
+        email=adult.email,
+        name=adult.full_name,
         role=Role.CLIENT,
         practice_id=client.coach.practice_id,
     )
     set_password(user, password)
     db.session.add(user)
     db.session.flush()
-    client.user_id = user.id
+    adult.user_id = user.id
     db.session.commit()
     return user
 
@@ -229,7 +253,7 @@ def make_sent_letter(client: Client, sent_at: datetime | None = None, **kwargs):
     approve_letter(letter, db.session.get(User, client.coach_id), based_on=letter.version)
     letter.status = LetterStatus.SENT
     letter.sent_at = sent_at or datetime.now(UTC)
-    letter.sent_to = client.email
+    letter.sent_to = client.first_adult.email
     db.session.commit()
     return letter
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from coachapp.audit.models import AuditAction, AuditEvent
 from coachapp.auth.models import Role, TokenPurpose, User
 from coachapp.auth.tokens import issue_token
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult
 from coachapp.extensions import db
 from tests.conftest import Browser, csrf_token_from, make_test_app
 from tests.factories import PASSWORD, make_client, make_client_login, make_coach
@@ -336,6 +336,6 @@ def test_a_client_changes_their_sign_in_address(app, client, browser):
     assert changed.client_id == sofia_id
     with app.app_context():
         user = db.session.execute(
-            select(User).join(Client, Client.user_id == User.id).where(Client.id == sofia_id)
+            select(User).join(Adult, Adult.user_id == User.id).where(Adult.client_id == sofia_id)
         ).scalar_one()
         assert user.email == "sofia.m@example.com"

@@ -32,7 +32,9 @@ def family(**changes):
         children=[SimpleNamespace(first_name="Leo"), SimpleNamespace(first_name="Mia")],
     )
     values.update(changes)
-    return SimpleNamespace(**values)
+    person = {key: values.pop(key) for key in
+              ("first_name", "last_name", "preferred_name", "email", "phone")}
+    return SimpleNamespace(adults=[SimpleNamespace(**person)], **values)
 
 
 def test_names_children_contacts_and_listed_words_are_replaced_with_the_chosen_words():

@@ -99,7 +99,7 @@ def test_the_portal_archive_holds_one_pdf_in_memory_at_a_time_cold_or_warm(
             moment = datetime.now(UTC) - timedelta(days=1)
             for number in itertools.islice(numbers, letters):
                 make_letter(sofia, body=f"Letter {number}.", status=LetterStatus.SENT,
-                            approved_at=moment, sent_at=moment, sent_to=sofia.email)
+                            approved_at=moment, sent_at=moment, sent_to=sofia.first_adult.email)
 
     with app.app_context():
         sofia = make_client(make_coach(), "Sofia")

@@ -35,7 +35,7 @@ def test_a_letter_goes_from_consent_to_the_blog_and_off_it_again(app, runner, cl
             select(Letter).where(Letter.status == LetterStatus.APPROVED).order_by(Letter.id)
         ).first()
         letter_id, child = letter.id, letter.client.children[0].first_name
-        assert letter.client.email == DEMO_CLIENT_EMAIL
+        assert letter.client.first_adult.email == DEMO_CLIENT_EMAIL
 
     # The coach sends the approved letter, so it reaches the client's portal.
     browser.login(DEMO_COACH_EMAIL, DEMO_COACH_PASSWORD)

@@ -62,7 +62,7 @@ def anna(app, browser) -> dict:
         ids = {
             "coach": coach.id,
             "client": anna.id,
-            "user": anna.user_id,
+            "user": anna.first_adult.user_id,
             "kept": kept.id,
             "kept_slug": kept.slug,
             "offline": offline.id,
@@ -127,11 +127,12 @@ def test_the_deleted_client_can_no_longer_sign_in(app, client, anna):
 def test_an_invited_clients_sign_in_link_and_invitation_go_with_them(app, client, anna):
     with app.app_context():
         coach = db.session.get(User, anna["coach"])
-        daniel_id = make_client(coach, "Daniel", last_name="Osei").id
-    assert client.post(f"/clients/{daniel_id}/invite").status_code == 302
+        daniel = make_client(coach, "Daniel", last_name="Osei")
+        daniel_id, adult_id = daniel.id, daniel.first_adult.id
+    assert client.post(f"/clients/{daniel_id}/adults/{adult_id}/invite").status_code == 302
     with app.app_context():
         daniel = db.session.get(Client, daniel_id)
-        login_id = daniel.user_id
+        login_id = daniel.first_adult.user_id
         assert db.session.scalar(select(func.count(AccessToken.id))) == 1
         assert db.session.scalar(select(func.count(OutboxMessage.id))) == 1
 

@@ -101,16 +101,17 @@ def test_the_export_holds_everything_recorded_about_the_client(app, client, sofi
     assert "Élodie".encode() in raw  # UTF-8 as written, not \u escapes
     data = json.loads(raw.decode("utf-8"))
 
-    assert data["client"]["first_name"] == "Sofia" and data["client"]["last_name"] == "Marin"
+    [adult] = data["client"]["adults"]
+    assert adult["first_name"] == "Sofia" and adult["last_name"] == "Marin"
     assert data["client"]["goals"] == "Go back to work without guilt."
     assert data["children"] == [
         {"first_name": "Élodie", "birth_year": 2021},
         {"first_name": "Lena", "birth_year": 2024},
     ]
     assert data["tags"] == ["return to work"]
-    assert data["portal_account"]["email"] == "sofia@example.com"
-    assert data["portal_account"]["state"] == "active"
-    assert "password" not in json.dumps(data["portal_account"])
+    assert adult["portal_account"]["email"] == "sofia@example.com"
+    assert adult["portal_account"]["state"] == "active"
+    assert "password" not in json.dumps(adult["portal_account"])
 
     first, second = data["sessions"]
     assert first["private_notes"] == PRIVATE_NOTE and first["shared_summary"] == SUMMARY
@@ -197,8 +198,7 @@ def test_an_export_of_a_new_client_is_small_and_complete(app, client, sofia):
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     assert sorted(archive.namelist()) == ["README.txt", "client.json"]
     data = json.loads(archive.read("client.json"))
-    assert data["client"]["first_name"] == "Helen" and data["portal_account"] == {
-        "state": "not invited"
-    }
+    [adult] = data["client"]["adults"]
+    assert adult["first_name"] == "Helen" and adult["portal_account"] == {"state": "not invited"}
     assert data["sessions"] == data["letters"] == data["posts"] == data["consents"] == []
     assert PRIVATE_NOTE not in archive.read("client.json").decode()  # Sofia's stay with Sofia

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from coachapp.auth.models import User
-from coachapp.clients.models import Child, Client, Tag
+from coachapp.clients.models import Adult, Child, Client, Tag
 from coachapp.clients.services import (
     ClientData,
     ClientListing,
@@ -114,7 +114,8 @@ def test_a_first_name_is_enough_to_add_a_client(app, client, coach_id):
     assert "Helen has been added to your clients." in text(response)
     with app.app_context():
         helen = db.session.execute(select(Client)).scalar_one()
-        assert (helen.last_name, helen.preferred_contact, helen.children) == ("", "email", [])
+        [adult] = helen.adults
+        assert (adult.last_name, adult.preferred_contact, helen.children) == ("", "email", [])
 
 
 def test_new_client_form_starts_with_blank_child_rows(client, coach_id):
@@ -217,7 +218,7 @@ def test_a_tag_with_an_accented_capital_is_found_again(app):
         db.session.commit()
         assert [tag.name for tag in coach_tags(maya)] == ["Éducation", "Über"]
         tagged = list_clients(maya, ClientListing(tag="Éducation")).items
-        assert sorted(client.first_name for client in tagged) == ["Helen", "Sofia"]
+        assert sorted(client.first_adult.first_name for client in tagged) == ["Helen", "Sofia"]
 
 
 def test_tags_are_tidied_as_typed():
@@ -496,8 +497,7 @@ def _many_clients(app, coach_id: int, count: int) -> None:
         db.session.add_all(
             Client(
                 coach_id=coach_id,
-                first_name=f"Parent{number:03d}",
-                last_name="Example",
+                adults=[Adult(first_name=f"Parent{number:03d}", last_name="Example")],
                 children=[
                     Child(first_name="Ana", birth_year=2015),
                     Child(first_name="Ben", birth_year=2018),
@@ -610,7 +610,7 @@ def test_another_coachs_client_does_not_exist_for_this_coach(app, client, coach_
     assert "Daniel" not in text(response)
     with app.app_context():
         daniel = db.session.get(Client, daniel_id)
-        assert daniel is not None and daniel.first_name == "Daniel"
+        assert daniel is not None and daniel.first_adult.first_name == "Daniel"
         assert daniel.archived_at is None
 
 

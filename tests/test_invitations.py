@@ -68,7 +68,13 @@ def invite(client, client_id: int, host: str = "localhost"):
     if host != "localhost":  # the test client sends cookies by host: share the sign-in
         cookie = client.get_cookie("coachapp_session")
         client.set_cookie("coachapp_session", cookie.value, domain=host)
-    return closed(client.post(f"/clients/{client_id}/invite", headers={"Host": host}))
+    return closed(client.post(invite_address(client, client_id), headers={"Host": host}))
+
+
+def invite_address(client, client_id: int) -> str:
+    """Where the client page's "Invite to the portal" button posts (the first adult's)."""
+    page = text(client.get(f"/clients/{client_id}"))
+    return re.search(r'action="(/clients/\d+/adults/\d+/invite)"', page).group(1)
 
 
 def set_password(client, link: str, password: str = NEW_PASSWORD, confirm: str | None = None):
@@ -107,8 +113,9 @@ def test_an_invited_client_sets_a_password_and_lands_in_the_portal(
     with app.app_context():
         sofia = db.session.get(Client, client_id)
         coach = db.session.get(User, coach_id)
-        assert sofia.user.role is Role.CLIENT and sofia.user.email == "sofia@example.com"
-        assert sofia.user.practice_id == coach.practice_id
+        login = sofia.first_adult.user
+        assert login.role is Role.CLIENT and login.email == "sofia@example.com"
+        assert login.practice_id == coach.practice_id
     browser.logout()
     assert browser.login("sofia@example.com", NEW_PASSWORD).headers["Location"] == "/portal/"
 
@@ -166,7 +173,9 @@ def test_a_client_without_an_email_address_cannot_be_invited(app, client, coach_
     client_id = add_client(app, coach_id, email="")
     page = text(client.get(f"/clients/{client_id}"))
     assert "Add an e-mail address to invite them." in page
-    response = client.post(f"/clients/{client_id}/invite", follow_redirects=True)
+    with app.app_context():
+        adult_id = db.session.get(Client, client_id).first_adult.id
+    response = client.post(f"/clients/{client_id}/adults/{adult_id}/invite", follow_redirects=True)
     assert "has no e-mail address yet" in text(response)
     with app.app_context():
         assert db.session.scalars(select(OutboxMessage)).all() == []
@@ -189,11 +198,12 @@ def test_another_coachs_client_cannot_be_invited(app, client, coach_id, browser)
     from tests.factories import make_coach
 
     client_id = add_client(app, coach_id)
+    address = invite_address(client, client_id)
     browser.logout()
     with app.app_context():
         make_coach("other@example.com", "Other Coach")
     browser.login("other@example.com", PASSWORD)
-    assert client.post(f"/clients/{client_id}/invite").status_code == 404
+    assert client.post(address).status_code == 404
 
 
 # Password reset

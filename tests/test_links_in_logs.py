@@ -78,8 +78,10 @@ def test_no_token_of_an_invitation_or_reset_journey_reaches_the_server_log(
     assert coach.sign_in("coach@example.com", PASSWORD).status == 302
     client_page = coach.get("/clients/")
     invite_path = re.search(r'href="(/clients/\d+)"', client_page.text).group(1)
-    token_field = csrf_token_from(coach.get(invite_path).text)
-    assert coach.post(f"{invite_path}/invite", {"csrf_token": token_field}).status == 302
+    page = coach.get(invite_path).text
+    token_field = csrf_token_from(page)
+    invite_action = re.search(r'action="(/clients/\d+/adults/\d+/invite)"', page).group(1)
+    assert coach.post(invite_action, {"csrf_token": token_field}).status == 302
     path, token = link_in(wait_for_mail(mail_server, 1)[0], server, "/invitation")
     tokens.append(token)
 

@@ -26,10 +26,15 @@ TODAY = date(2026, 3, 10)
 
 
 def a_client(first_name="Sofia", children=(("Lena", 2022), ("Tom", 2019)), **kwargs):
-    return SimpleNamespace(
+    """A family of one adult, as the merge reads it."""
+    adult = SimpleNamespace(
         first_name=first_name,
         last_name=kwargs.get("last_name", "Marin"),
         preferred_name=kwargs.get("preferred_name", ""),
+    )
+    return SimpleNamespace(
+        adults=[adult],
+        first_adult=adult,
         children=[SimpleNamespace(first_name=name, birth_year=year) for name, year in children],
     )
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from coachapp.auth.models import Practice, User
 from coachapp.clients.forms import MAX_CHILDREN
-from coachapp.clients.models import Child, Client
+from coachapp.clients.models import Adult, Child
 from coachapp.coaching.models import ActionItem
 from coachapp.config import DefaultConfig
 from coachapp.extensions import db
@@ -43,9 +43,9 @@ from tests.factories import PASSWORD, form_fields, make_client, make_coach, make
 from tests.live_server import LiveClient, LiveServer, app_on
 
 # The longest values a coach can enter, from the columns the forms are checked against.
-FIRST_NAME_MAX = Client.__table__.c.first_name.type.length  # 80
-LAST_NAME_MAX = Client.__table__.c.last_name.type.length
-PREFERRED_NAME_MAX = Client.__table__.c.preferred_name.type.length
+FIRST_NAME_MAX = Adult.__table__.c.first_name.type.length  # 80
+LAST_NAME_MAX = Adult.__table__.c.last_name.type.length
+PREFERRED_NAME_MAX = Adult.__table__.c.preferred_name.type.length
 CHILD_NAME_MAX = Child.__table__.c.first_name.type.length
 COACH_NAME_MAX = User.__table__.c.name.type.length  # 120
 PRACTICE_NAME_MAX = Practice.__table__.c.name.type.length
@@ -63,10 +63,14 @@ assert len(LONG_NAME) <= FIRST_NAME_MAX
 
 def values(first_name="Sofia", summary="We talked about bedtime.", steps=("Rest",), **kwargs):
     """The merge values for one client and session, as letter_context builds them."""
-    client = SimpleNamespace(
+    adult = SimpleNamespace(
         first_name=first_name,
         last_name=kwargs.get("last_name", "Marin"),
         preferred_name=kwargs.get("preferred_name", ""),
+    )
+    client = SimpleNamespace(
+        adults=[adult],
+        first_adult=adult,
         children=[SimpleNamespace(first_name=name, birth_year=year)
                   for name, year in kwargs.get("children", [("Lena", 2020)])],
     )

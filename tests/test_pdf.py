@@ -275,7 +275,7 @@ def test_any_change_to_the_letter_or_letterhead_renders_again(app, letter_id, re
         letter.subject = "A new subject"
 
     def change_client(letter, letterhead):
-        letter.client.last_name = "Marín"
+        letter.client.first_adult.last_name = "Marín"
 
     def change_accent(letter, letterhead):
         letterhead.accent_colour = "#336699"

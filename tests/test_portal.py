@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from coachapp.audit.models import AuditAction, AuditEvent
 from coachapp.auth.models import User
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult, Client
 from coachapp.coaching.models import ActionItem, CoachingSession
 from coachapp.demo import DEMO_CLIENT_EMAIL, DEMO_CLIENT_PASSWORD
 from coachapp.documents.pdf import PdfRenderError
@@ -52,7 +52,7 @@ def _sent(client: Client, body: str, subject: str) -> Letter:
     moment = datetime.now(UTC) - timedelta(days=3)
     return make_letter(
         client, body=body, subject=subject, status=LetterStatus.SENT,
-        approved_at=moment, sent_at=moment + timedelta(hours=2), sent_to=client.email,
+        approved_at=moment, sent_at=moment + timedelta(hours=2), sent_to=client.first_adult.email,
     )
 
 
@@ -358,9 +358,9 @@ def test_the_demo_client_signs_in_and_finds_a_sent_letter(app, runner, client, b
     with app.app_context():
         user = db.session.execute(select(User).where(User.email == DEMO_CLIENT_EMAIL)).scalar_one()
         sofia = db.session.execute(
-            select(Client).where(Client.user_id == user.id)
+            select(Client).join(Client.adults).where(Adult.user_id == user.id)
         ).scalar_one()
-        assert user.is_client and sofia.first_name == "Sofia"
+        assert user.is_client and sofia.first_adult.first_name == "Sofia"
         sent = db.session.scalars(
             select(Letter).where(Letter.client_id == sofia.id, Letter.status == LetterStatus.SENT)
         ).all()
@@ -427,7 +427,9 @@ def test_the_portal_home_costs_the_same_queries_with_a_long_history(app, client,
     sign_in_as_sofia(browser)
     few = len(statements_for(app, client, "/portal/"))
     with app.app_context():
-        parent = db.session.scalar(select(Client).where(Client.email == "sofia@example.com"))
+        parent = db.session.scalar(
+            select(Client).join(Client.adults).where(Adult.email == "sofia@example.com")
+        )
         for day in range(40):
             make_coaching_session(parent, days_ago=100 + day, action_items=["More"])
         for number in range(20):

@@ -207,7 +207,7 @@ def test_letters_pdfs_and_portal_files_are_never_cached(app, client, browser):
             status=LetterStatus.SENT,
             approved_at=moment,
             sent_at=moment,
-            sent_to=sofia.email,
+            sent_to=sofia.first_adult.email,
         ).id
     browser.login("coach@example.com", PASSWORD)
     coach_pdf = client.get(f"/letters/{sent}/pdf")

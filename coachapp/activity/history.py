@@ -3,7 +3,7 @@ records, for the portal.
 """
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from coachapp.audit.models import AuditAction, AuditEvent
 from coachapp.clients.models import Client
@@ -26,8 +26,9 @@ PORTAL_LABELS = {
 }
 
 
-def client_events_page(client_record: "Client", page: int) -> Pagination:
-    """One page of the events about a client, for the client (two queries).
+def client_events_page(client_record: Client, page: int, only_by: int | None = None) -> Pagination:
+    """One page of the events about a client, for the client (two queries); with
+    ``only_by``, only what that user did (an adult who does not see the family's records).
 
     Only events since the client was added: on SQLite a new client can be given the
     number of a deleted one, and must not see that family's history.
@@ -40,6 +41,15 @@ def client_events_page(client_record: "Client", page: int) -> Pagination:
         )
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     )
+    if only_by is not None:
+        statement = statement.where(AuditEvent.actor_id == only_by)
+    else:
+        # What another adult of the family did (their sign-ins, say) is theirs to see.
+        others = [adult.user_id for adult in client_record.adults[1:] if adult.user_id]
+        if others:
+            statement = statement.where(
+                or_(AuditEvent.actor_id.is_(None), AuditEvent.actor_id.not_in(others))
+            )
     return db.paginate(statement, page=page, per_page=PER_PAGE, error_out=False)
 
 

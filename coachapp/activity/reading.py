@@ -13,10 +13,12 @@ from datetime import datetime
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.orm import joinedload
 
 from coachapp.audit.models import AuditEvent
 from coachapp.auth.models import Role, User
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult, Client
+from coachapp.clients.services import first_adult_name_order
 from coachapp.extensions import db
 
 PER_PAGE = 50
@@ -67,9 +69,10 @@ def visible_to(reader: User):
         Client.id == AuditEvent.client_id, Client.coach_id == reader.id, _existed_then(Client)
     )
     by_their_client = exists().where(
-        Client.user_id == AuditEvent.actor_id,
+        Adult.user_id == AuditEvent.actor_id,
+        Client.id == Adult.client_id,
         Client.coach_id == reader.id,
-        User.id == Client.user_id,
+        User.id == Adult.user_id,
         _existed_then(User),
     )
     conditions = [by_reader, about_their_client, by_their_client]
@@ -108,7 +111,7 @@ def filter_clients(reader: User) -> list[Client]:
         db.session.scalars(
             select(Client)
             .where(Client.coach_id == reader.id)
-            .order_by(Client.first_name, Client.last_name, Client.id)
+            .order_by(*first_adult_name_order(), Client.id)
         )
     )
 
@@ -120,8 +123,10 @@ def filter_people(reader: User) -> list[User]:
     if reader.is_owner:
         statement = statement.where(User.practice_id == reader.practice_id)
     else:
-        their_clients = select(Client.user_id).where(
-            Client.coach_id == reader.id, Client.user_id.is_not(None)
+        their_clients = (
+            select(Adult.user_id)
+            .join(Adult.client)
+            .where(Client.coach_id == reader.id, Adult.user_id.is_not(None))
         )
         statement = statement.where(
             or_(
@@ -140,9 +145,10 @@ def client_labels(reader: User, events: list[AuditEvent]) -> dict[int, str]:
     for start in range(0, len(wanted), LOOKUP_BATCH):
         rows = db.session.execute(
             select(Client, User.practice_id)
+            .options(joinedload(Client.adults))
             .join(User, User.id == Client.coach_id)
             .where(Client.id.in_(wanted[start : start + LOOKUP_BATCH]))
-        )
+        ).unique()
         found.update({client.id: (client, practice_id) for client, practice_id in rows})
     labels = {}
     for event in events:

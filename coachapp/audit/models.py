@@ -34,6 +34,8 @@ class AuditAction(enum.StrEnum):
     CONSENT_WITHDRAWN = "consent_withdrawn"
     CLIENT_EXPORTED = "client_exported"
     CLIENT_DELETED = "client_deleted"
+    ADULT_ADDED = "adult_added"
+    ADULT_REMOVED = "adult_removed"
     AUDIT_EXPORTED = "audit_exported"
 
     @property
@@ -63,6 +65,8 @@ ACTION_LABELS = {
     AuditAction.CONSENT_WITHDRAWN: "Withdrew consent to publish",
     AuditAction.CLIENT_EXPORTED: "Exported a client's data",
     AuditAction.CLIENT_DELETED: "Deleted a client",
+    AuditAction.ADULT_ADDED: "Added an adult to a family",
+    AuditAction.ADULT_REMOVED: "Removed an adult from a family",
     AuditAction.AUDIT_EXPORTED: "Exported the audit log",
 }
 

@@ -45,16 +45,20 @@ class Hit:
 
 
 def identifying_terms(client) -> list[IdentifyingTerm]:
-    """Everything about this client that must not appear in a published post."""
-    terms = [
-        IdentifyingTerm(name, CLIENT_NAME)
-        for name in (client.first_name, client.last_name, client.preferred_name)
-    ]
-    for first in (client.first_name, client.preferred_name):
-        if first and client.last_name:
-            terms.append(IdentifyingTerm(f"{first} {client.last_name}", CLIENT_NAME))
+    """Everything about this family that must not appear in a published post: every
+    adult's names and contact details, the children's names, the coach's other words."""
+    terms = []
+    for adult in client.adults:
+        terms += [
+            IdentifyingTerm(name, CLIENT_NAME)
+            for name in (adult.first_name, adult.last_name, adult.preferred_name)
+        ]
+        for first in (adult.first_name, adult.preferred_name):
+            if first and adult.last_name:
+                terms.append(IdentifyingTerm(f"{first} {adult.last_name}", CLIENT_NAME))
     terms += [IdentifyingTerm(child.first_name, CHILD_NAME) for child in client.children]
-    terms += [IdentifyingTerm(client.email, CONTACT), IdentifyingTerm(client.phone, CONTACT)]
+    for adult in client.adults:
+        terms += [IdentifyingTerm(adult.email, CONTACT), IdentifyingTerm(adult.phone, CONTACT)]
     terms += [IdentifyingTerm(word, OTHER) for word in client.identifying_words.splitlines()]
     return _distinct(terms)
 

@@ -28,7 +28,7 @@ from coachapp.blog.publishing import (
     tags_named,
 )
 from coachapp.blog.services import blog_profile, unique_slug
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult, Client
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterStatus
 from coachapp.timeutil import utcnow
@@ -212,14 +212,14 @@ def _post_from_shared_letter(coach: User, profile: BlogProfile, category: Catego
         select(Letter)
         .join(Client)
         .where(Letter.coach_id == coach.id, Letter.status == LetterStatus.SENT)
-        .where(Client.user_id.is_not(None))
+        .where(Client.adults.any(Adult.user_id.is_not(None)))
         .order_by(Letter.id)
     ).first()
     if letter is None:
         return None
     try:
         consent = active_consent(letter) or give_consent(
-            letter, letter.client.user, ConsentMethod.PORTAL
+            letter, letter.client.first_adult.user, ConsentMethod.PORTAL
         )
         post = post_from_letter(letter, consent, coach, profile_replacement_words(profile))
     except (ConsentRefused, PublishRefused):

@@ -17,7 +17,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from coachapp.clients.models import CONTACT_METHODS, Client
-from coachapp.clients.services import PROFILE_FIELDS, TAG_MAX_LENGTH, ClientData, parse_tags
+from coachapp.clients.services import (
+    ADULT_FIELDS,
+    FAMILY_FIELDS,
+    TAG_MAX_LENGTH,
+    AdultData,
+    ClientData,
+    parse_tags,
+)
 from coachapp.formfields import optional_email_field, phone_field, strip
 from coachapp.timeutil import utcnow
 
@@ -171,7 +178,8 @@ def client_form(client: Client | None = None) -> ClientForm:
 
 
 def _form_data(client: Client) -> dict:
-    data = {name: getattr(client, name) for name in PROFILE_FIELDS}
+    data = {name: getattr(client, name) for name in FAMILY_FIELDS}
+    data.update({name: getattr(client.first_adult, name) for name in ADULT_FIELDS})
     data["children"] = [
         {"first_name": child.first_name, "birth_year": str(child.birth_year or "")}
         for child in client.children
@@ -182,3 +190,32 @@ def _form_data(client: Client) -> dict:
 
 class ActionForm(FlaskForm):
     """No fields, only the CSRF token: for buttons that archive, restore or delete."""
+
+
+class AdultForm(FlaskForm):
+    """Another adult of the family: a second parent, a partner, a grandparent."""
+
+    first_name = StringField(
+        "First name",
+        filters=[strip],
+        validators=[DataRequired("Enter their first name."), Length(max=80)],
+    )
+    last_name = StringField("Last name", filters=[strip], validators=[Length(max=80)])
+    preferred_name = StringField("Preferred name", filters=[strip], validators=[Length(max=80)])
+    pronouns = StringField("Pronouns", filters=[strip], validators=[Length(max=40)])
+    relation_to_children = StringField(
+        "Relationship to the children",
+        filters=[strip],
+        validators=[Length(max=80)],
+        description="In your words, e.g. Father, Stepmother, Grandmother.",
+    )
+    email = optional_email_field()
+    phone = phone_field()
+    preferred_contact = RadioField(
+        "Preferred contact",
+        choices=[SelectChoice(value, label) for value, label in CONTACT_METHODS.items()],
+        default="email",
+    )
+
+    def adult_data(self) -> AdultData:
+        return AdultData(**{name: getattr(self, name).data for name in AdultData.FIELDS})

@@ -8,7 +8,7 @@ from flask import current_app, render_template
 from coachapp.auth.models import Role, TokenPurpose, User
 from coachapp.auth.services import AccountError, get_user_by_email, normalise_email
 from coachapp.auth.tokens import hash_token, issue_token, link_for
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult
 from coachapp.extensions import db
 from coachapp.outbox.models import OutboxMessage
 from coachapp.outbox.services import Email, enqueue
@@ -16,27 +16,29 @@ from coachapp.outbox.services import Email, enqueue
 log = logging.getLogger(__name__)
 
 
-def invite_client(client: Client, coach: User) -> OutboxMessage:
-    """Give the client a portal sign-in (if none yet) and e-mail a link to set a password.
+def invite_adult(adult: Adult, coach: User) -> OutboxMessage:
+    """Give an adult of a family a portal sign-in of their own (if none yet) and e-mail
+    them a link to set a password.
 
-    Flushes; raises AccountError when the client cannot be invited.
+    Flushes; raises AccountError when the adult cannot be invited.
     """
-    email = normalise_email(client.email or "")
+    email = normalise_email(adult.email or "")
     if not email:
         raise AccountError(
-            f"{client.display_name} has no e-mail address yet: add one, then invite them."
+            f"{adult.display_name} has no e-mail address yet: add one, then invite them."
         )
-    user = client.user or _new_client_login(client, coach, email)
+    user = adult.user or _new_portal_login(adult, coach, email)
     if user.password_hash:
         raise AccountError(
-            f"{client.display_name} can already sign in to the portal. If they have "
+            f"{adult.display_name} can already sign in to the portal. If they have "
             "forgotten their password, “Forgot your password?” on the sign-in page helps."
         )
     lifetime = timedelta(days=current_app.config["INVITE_TTL_DAYS"])
     token = issue_token(user, TokenPurpose.INVITE, lifetime)
-    context = {"client": client, "coach": coach, "link": link_for(TokenPurpose.INVITE, token),
+    context = {"adult": adult, "coach": coach, "link": link_for(TokenPurpose.INVITE, token),
                "days": current_app.config["INVITE_TTL_DAYS"]}
-    log.info("User %s invited client %s to the portal", coach.id, client.id)
+    log.info("User %s invited adult %s of client %s to the portal", coach.id, adult.id,
+             adult.client_id)
     return enqueue(
         Email(
             kind="invite",
@@ -51,21 +53,21 @@ def invite_client(client: Client, coach: User) -> OutboxMessage:
     )
 
 
-def _new_client_login(client: Client, coach: User, email: str) -> User:
+def _new_portal_login(adult: Adult, coach: User, email: str) -> User:
     if get_user_by_email(email) is not None:
         raise AccountError(
-            f"There is already an account for {email}: give {client.display_name} "
+            f"There is already an account for {email}: give {adult.display_name} "
             "another e-mail address to invite them."
         )
     user = User(
         email=email,
-        name=client.full_name,
+        name=adult.full_name,
         role=Role.CLIENT,
         practice_id=coach.practice_id,
         timezone=coach.timezone,
     )
     db.session.add(user)
     db.session.flush()
-    client.user_id = user.id
-    client.user = user
+    adult.user_id = user.id
+    adult.user = user
     return user

@@ -20,23 +20,15 @@ client_tags = Table(
 
 
 class Client(db.Model):
-    """A parent who works with one coach."""
+    """A family a coach works with: one or more adults (parents, partners, grandparents)
+    and their children. A family of one adult is what most coaches call a client."""
 
     __tablename__ = "clients"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     coach_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    # The client's own sign-in to the portal, once invited.
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
-    first_name: Mapped[str] = mapped_column(String(80))
-    last_name: Mapped[str] = mapped_column(String(80), default="")
-    preferred_name: Mapped[str] = mapped_column(String(80), default="")
-    pronouns: Mapped[str] = mapped_column(String(40), default="")
-    email: Mapped[str] = mapped_column(String(254), default="")
-    phone: Mapped[str] = mapped_column(String(40), default="")
     situation: Mapped[str] = mapped_column(Text, default="")
     goals: Mapped[str] = mapped_column(Text, default="")
-    preferred_contact: Mapped[str] = mapped_column(String(20), default="email")
     notes: Mapped[str] = mapped_column(Text, default="")
     # Other words that would identify the family in a published letter, one per line
     # (a town, a school, a workplace); the anonymiser removes them as it removes names.
@@ -46,7 +38,12 @@ class Client(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     coach = relationship("User", foreign_keys=[coach_id])
-    user = relationship("User", foreign_keys=[user_id])
+    adults: Mapped[list["Adult"]] = relationship(
+        back_populates="client",
+        cascade="all, delete-orphan",
+        order_by="(Adult.position, Adult.id)",
+        lazy="selectin",
+    )
     children: Mapped[list["Child"]] = relationship(
         back_populates="client", cascade="all, delete-orphan", order_by="Child.birth_year"
     )
@@ -55,8 +52,68 @@ class Client(db.Model):
     )
 
     @property
+    def first_adult(self) -> "Adult":
+        """The adult the coach added first: who a one-adult family's letters go to."""
+        return self.adults[0]
+
+    @property
     def display_name(self) -> str:
-        """How the coach addresses the client: preferred name first, then first and last."""
+        """How the coach names the family: each adult's preferred and last name, e.g.
+        "Sofia Marin" or "Sofia Marin and Marc Duval"."""
+        return _and_list([adult.display_name for adult in self.adults])
+
+    @property
+    def full_name(self) -> str:
+        """Each adult's first and last name as written on paper."""
+        return _and_list([adult.full_name for adult in self.adults])
+
+    @property
+    def first_names(self) -> str:
+        """The adults' first names as a letter greets them: "Sofia" or "Sofia and Marc"."""
+        return _and_list([adult.preferred_name or adult.first_name for adult in self.adults])
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+def _and_list(names: list[str]) -> str:
+    """"Sofia", "Sofia and Marc", "Sofia, Marc and Ana"."""
+    names = [name for name in names if name]
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+class Adult(db.Model):
+    """One adult of a family: a parent, a partner, a grandparent. Each has their own
+    contact details and, once invited, their own sign-in to the portal."""
+
+    __tablename__ = "adults"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    # The order the coach added them in; the first is the family's first adult.
+    position: Mapped[int] = mapped_column(default=0)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80), default="")
+    preferred_name: Mapped[str] = mapped_column(String(80), default="")
+    pronouns: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    preferred_contact: Mapped[str] = mapped_column(String(20), default="email")
+    # What they are to the children, in the coach's words: "Mother", "Grandfather".
+    relation_to_children: Mapped[str] = mapped_column(String(80), default="")
+    # Their own sign-in to the portal, once invited.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    client: Mapped[Client] = relationship(back_populates="adults")
+    user = relationship("User", foreign_keys=[user_id])
+
+    @property
+    def display_name(self) -> str:
+        """Preferred name first, then first and last."""
         first = self.preferred_name or self.first_name
         return f"{first} {self.last_name}".strip()
 
@@ -64,10 +121,6 @@ class Client(db.Model):
     def full_name(self) -> str:
         """First and last name as written on paper."""
         return f"{self.first_name} {self.last_name}".strip()
-
-    @property
-    def is_archived(self) -> bool:
-        return self.archived_at is not None
 
     @property
     def preferred_contact_label(self) -> str:

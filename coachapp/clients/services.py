@@ -3,6 +3,7 @@
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from flask import abort
 from flask_login import current_user
@@ -10,9 +11,9 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from coachapp.auth.models import User
+from coachapp.auth.models import User, new_session_token
 from coachapp.auth.signals import client_record_wanted
-from coachapp.clients.models import Child, Client, Tag
+from coachapp.clients.models import Adult, Child, Client, Tag
 from coachapp.extensions import db
 from coachapp.ids import page_number
 from coachapp.timeutil import utcnow
@@ -27,8 +28,8 @@ SORTS = {"name": "Name", "updated": "Recently updated", "newest": "Newest first"
 
 @client_record_wanted.connect
 def client_id_of_user(user: User) -> int | None:
-    """The id of the client record behind a portal sign-in, if any."""
-    return db.session.execute(select(Client.id).where(Client.user_id == user.id)).scalar()
+    """The id of the family whose adult signs in with this portal account, if any."""
+    return db.session.execute(select(Adult.client_id).where(Adult.user_id == user.id)).scalar()
 
 
 @dataclass
@@ -50,30 +51,115 @@ class ClientData:
     tags: list[str] = field(default_factory=list)
 
 
-PROFILE_FIELDS = (
+# What the client form writes on the family's first adult, and on the family itself.
+ADULT_FIELDS = (
     "first_name",
     "last_name",
     "preferred_name",
     "pronouns",
     "email",
     "phone",
-    "situation",
-    "goals",
     "preferred_contact",
-    "notes",
-    "identifying_words",
 )
+FAMILY_FIELDS = ("situation", "goals", "notes", "identifying_words")
+PROFILE_FIELDS = ADULT_FIELDS + FAMILY_FIELDS
+
+
+@dataclass
+class AdultData:
+    """What the coach writes about one adult of a family."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = (*ADULT_FIELDS, "relation_to_children")
+
+    first_name: str
+    last_name: str = ""
+    preferred_name: str = ""
+    pronouns: str = ""
+    email: str = ""
+    phone: str = ""
+    preferred_contact: str = "email"
+    relation_to_children: str = ""
+
+
+class FamilyRefused(ValueError):
+    """A change to a family's adults that cannot be made; the message says why."""
+
+
+def get_adult_or_404(client: Client, adult_id: int) -> Adult:
+    """An adult of this family (already checked to be the coach's); any other is a 404."""
+    adult = next((adult for adult in client.adults if adult.id == adult_id), None)
+    if adult is None:
+        abort(404)
+    return adult
+
+
+def add_adult(client: Client, data: AdultData) -> Adult:
+    """Add an adult to the family, after the others. Flushes, does not commit."""
+    position = max((adult.position for adult in client.adults), default=-1) + 1
+    adult = Adult(position=position)
+    _apply_adult(adult, data)
+    client.adults.append(adult)
+    client.updated_at = utcnow()
+    db.session.flush()
+    log.info("Client %s gained adult %s", client.id, adult.id)
+    return adult
+
+
+def update_adult(adult: Adult, data: AdultData) -> Adult:
+    """Change an adult's details. Flushes, does not commit."""
+    _apply_adult(adult, data)
+    adult.client.updated_at = utcnow()
+    db.session.flush()
+    return adult
+
+
+def _apply_adult(adult: Adult, data: AdultData) -> None:
+    for name in AdultData.FIELDS:
+        setattr(adult, name, getattr(data, name))
+
+
+def remove_adult(adult: Adult) -> None:
+    """Take an adult out of the family: their details and their portal sign-in go, and
+    the family's history stays. The last adult of a family cannot be removed (delete the
+    client instead). Flushes, does not commit."""
+    client = adult.client
+    if len(client.adults) <= 1:
+        raise FamilyRefused(
+            f"{adult.display_name} is the only adult of this family. To remove them, delete "
+            "the client instead."
+        )
+    if adult is client.first_adult:
+        # What the coach has shared so far is theirs; another adult would inherit it.
+        raise FamilyRefused(
+            f"{adult.display_name} is the family's first adult: the notes and letters shared "
+            "so far are theirs, so they stay. Archive the client to end the work."
+        )
+    portal_login = adult.user
+    client.adults.remove(adult)
+    client.updated_at = utcnow()
+    db.session.flush()
+    if portal_login is not None:
+        # Closed, not deleted: the activity log keeps who they were and what they did.
+        portal_login.active = False
+        portal_login.session_token = new_session_token()  # signed out everywhere
+    log.info("Adult %s left client %s", adult.id, client.id)
 
 
 def get_client_or_404(client_id: int, coach: User | None = None) -> Client:
-    """The coach's client with this id, children and tags loaded; anyone else's is a 404."""
+    """The coach's client with this id, children, tags and adults' sign-ins loaded; anyone
+    else's is a 404."""
     coach = coach if coach is not None else current_user
     # Joined, not selectin: every client page shows the family, and a client has few
-    # children and tags, so one query serves the page instead of three.
+    # children and tags, so one query serves the page instead of three. Each adult's
+    # portal sign-in comes with the adults, so a larger family costs no more queries.
     client = (
         db.session.execute(
             select(Client)
-            .options(joinedload(Client.children), joinedload(Client.tags))
+            .options(
+                joinedload(Client.adults).joinedload(Adult.user),
+                joinedload(Client.children),
+                joinedload(Client.tags),
+            )
             .where(Client.id == client_id, Client.coach_id == coach.id)
         )
         .unique()
@@ -105,8 +191,12 @@ def update_client(client: Client, data: ClientData) -> Client:
 
 
 def _apply(client: Client, data: ClientData) -> None:
-    for name in PROFILE_FIELDS:
+    for name in FAMILY_FIELDS:
         setattr(client, name, getattr(data, name))
+    if not client.adults:
+        client.adults.append(Adult(position=0))
+    for name in ADULT_FIELDS:
+        setattr(client.first_adult, name, getattr(data, name))
     _sync_children(client, data.children)
     client.tags = tags_for(client.coach_id, data.tags)
 
@@ -249,13 +339,16 @@ def _filtered(statement: Select, listing: ClientListing) -> Select:
         statement = statement.where(Client.archived_at.is_(None))
     elif listing.status == "archived":
         statement = statement.where(Client.archived_at.is_not(None))
-    # Every word must appear in one of the names: "sofia mar" finds Sofia Marin.
+    # Every word must appear in one of the names of one of the family's adults: "sofia mar"
+    # finds Sofia Marin, and "duval" finds the family Marc Duval belongs to.
     for word in listing.q.split():
         statement = statement.where(
-            or_(
-                Client.first_name.icontains(word, autoescape=True),
-                Client.last_name.icontains(word, autoescape=True),
-                Client.preferred_name.icontains(word, autoescape=True),
+            Client.adults.any(
+                or_(
+                    Adult.first_name.icontains(word, autoescape=True),
+                    Adult.last_name.icontains(word, autoescape=True),
+                    Adult.preferred_name.icontains(word, autoescape=True),
+                )
             )
         )
     if listing.tag:
@@ -273,5 +366,19 @@ def _ordering(sort: str) -> tuple:
         return Client.updated_at.desc(), Client.id.desc()
     if sort == "newest":
         return Client.created_at.desc(), Client.id.desc()
-    addressed_as = func.coalesce(func.nullif(Client.preferred_name, ""), Client.first_name)
-    return func.lower(addressed_as), func.lower(Client.last_name), Client.id
+    return *first_adult_name_order(), Client.id
+
+
+def first_adult_name_order() -> tuple:
+    """ORDER BY the family's first adult, as the coach addresses them, then last name."""
+    def first_adult(column):
+        return (
+            select(column)
+            .where(Adult.client_id == Client.id)
+            .order_by(Adult.position, Adult.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    addressed_as = func.coalesce(func.nullif(Adult.preferred_name, ""), Adult.first_name)
+    return func.lower(first_adult(addressed_as)), func.lower(first_adult(Adult.last_name))

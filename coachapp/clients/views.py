@@ -7,10 +7,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from coachapp.access import coach_required
-from coachapp.auth.services import AccountError
 from coachapp.clients.blueprints import bp
-from coachapp.clients.forms import ActionForm, ClientForm, client_form
-from coachapp.clients.invitations import invite_client
+from coachapp.clients.forms import ClientForm, client_form
 from coachapp.clients.services import (
     SORTS,
     STATUSES,
@@ -25,8 +23,6 @@ from coachapp.clients.services import (
     update_client,
 )
 from coachapp.extensions import db
-from coachapp.mail import MailError, where_mail_goes
-from coachapp.outbox.services import send_soon
 from coachapp.templating import local_today
 
 
@@ -62,26 +58,6 @@ def create():
         flash(f"{client.display_name} has been added to your clients.", "success")
         return redirect(url_for(".detail", client_id=client.id))
     return _render_form(form, client=None)
-
-
-@bp.post("/<int:client_id>/invite")
-@coach_required
-def invite(client_id: int):
-    """Invite the client to the portal: a sign-in of their own and an e-mailed link."""
-    client = get_client_or_404(client_id)
-    if not ActionForm().validate_on_submit():
-        flash("The page was out of date; try again.", "error")
-        return redirect(url_for(".detail", client_id=client.id))
-    try:
-        message = invite_client(client, current_user)
-    except (AccountError, MailError) as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for(".detail", client_id=client_id))
-    db.session.commit()
-    send_soon(message)
-    flash(f"Invitation on its way to {message.recipient}. {where_mail_goes()}", "success")
-    return redirect(url_for(".detail", client_id=client.id))
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])

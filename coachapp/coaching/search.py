@@ -13,7 +13,8 @@ from markupsafe import Markup, escape
 from sqlalchemy import bindparam, event, func, or_, select, text
 from sqlalchemy.orm import Session as OrmSession
 
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult, Client
+from coachapp.clients.services import first_adult_name_order
 from coachapp.coaching.models import ActionItem, CoachingSession, Topic, coaching_session_topics
 from coachapp.timeutil import UTCDateTime
 
@@ -189,21 +190,23 @@ def mark_words(value: str, words: list[str]) -> Markup:
 
 
 def search_clients(db_session, coach_id: int, words: list[str]) -> list[ClientHit]:
-    """Clients of this coach with a name starting with each of the words."""
+    """Families of this coach with an adult's name starting with each of the words."""
     if not words:
         return []
     statement = select(Client).where(Client.coach_id == coach_id)
     for word in words:
         # Escaped: "_" is a word character to search_words but a wildcard to LIKE.
         statement = statement.where(
-            or_(
-                func.lower(Client.first_name).startswith(word, autoescape=True),
-                func.lower(Client.last_name).startswith(word, autoescape=True),
-                func.lower(Client.preferred_name).startswith(word, autoescape=True),
+            Client.adults.any(
+                or_(
+                    func.lower(Adult.first_name).startswith(word, autoescape=True),
+                    func.lower(Adult.last_name).startswith(word, autoescape=True),
+                    func.lower(Adult.preferred_name).startswith(word, autoescape=True),
+                )
             )
         )
     clients = db_session.scalars(
-        statement.order_by(Client.archived_at.is_not(None), func.lower(Client.first_name))
+        statement.order_by(Client.archived_at.is_not(None), *first_adult_name_order())
         .limit(RESULT_LIMIT)
     ).all()
     return [ClientHit(client, mark_words(client.display_name, words)) for client in clients]
@@ -218,11 +221,18 @@ def search_sessions(db_session, coach_id: int, words: list[str]) -> list[Session
     else:
         rows = _search_postgresql(db_session, coach_id, words)
     starts = UTCDateTime()
+    # The families' names (each adult's), in one more query for all the hits.
+    family_names = {
+        family.id: family.display_name
+        for family in db_session.scalars(
+            select(Client).where(Client.id.in_({row.client_id for row in rows}))
+        )
+    } if rows else {}
     return [
         SessionHit(
             coaching_session_id=row.id,
             client_id=row.client_id,
-            client_name=f"{row.preferred_name or row.first_name} {row.last_name}".strip(),
+            client_name=family_names.get(row.client_id, ""),
             starts_at=starts.process_result_value(_as_datetime(row.starts_at), None),
             snippet=highlight(row.snippet or ""),
         )
@@ -238,12 +248,10 @@ def _search_sqlite(db_session, coach_id: int, words: list[str]):
     match = " ".join(f'"{word}"*' for word in words)
     return db_session.execute(
         text(
-            "SELECT s.id, s.client_id, s.starts_at, c.first_name, c.last_name, "
-            "c.preferred_name, "
+            "SELECT s.id, s.client_id, s.starts_at, "
             "snippet(coaching_session_search, -1, :hit_start, :hit_end, '…', 24) AS snippet "
             "FROM coaching_session_search "
             "JOIN coaching_sessions s ON s.id = coaching_session_search.rowid "
-            "JOIN clients c ON c.id = s.client_id "
             "WHERE coaching_session_search MATCH :match AND s.coach_id = :coach_id "
             "ORDER BY rank LIMIT :limit"
         ),
@@ -261,15 +269,13 @@ def _search_postgresql(db_session, coach_id: int, words: list[str]):
     query = " & ".join(f"{word}:*" for word in words)
     return db_session.execute(
         text(
-            "SELECT s.id, s.client_id, s.starts_at, c.first_name, c.last_name, "
-            "c.preferred_name, ts_headline('english', "
+            "SELECT s.id, s.client_id, s.starts_at, ts_headline('english', "
             "concat_ws(' · ', i.topics, i.summary, i.action_items, i.private_notes), q, "
             "'StartSel=' || :hit_start || ', StopSel=' || :hit_end || "
             "', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=\" … \"') "
             "AS snippet FROM coaching_session_search i "
             "CROSS JOIN to_tsquery('english', :query) q "
             "JOIN coaching_sessions s ON s.id = i.coaching_session_id "
-            "JOIN clients c ON c.id = s.client_id "
             "WHERE i.document @@ q AND s.coach_id = :coach_id "
             "ORDER BY ts_rank_cd(i.document, q) DESC, s.starts_at DESC LIMIT :limit"
         ),

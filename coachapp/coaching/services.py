@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from coachapp.auth.models import User
 from coachapp.clients.models import Client
+from coachapp.clients.services import first_adult_name_order
 from coachapp.coaching.models import (
     ActionItem,
     CoachingSession,
@@ -97,7 +98,7 @@ def coach_clients_for_choice(coach: User, include_id: int | None = None) -> list
     return db.session.scalars(
         select(Client)
         .where(Client.coach_id == coach.id, condition)
-        .order_by(func.lower(Client.first_name), func.lower(Client.last_name))
+        .order_by(*first_adult_name_order(), Client.id)
     ).all()
 
 

@@ -20,8 +20,11 @@ SESSION_COLUMNS = load_only(
     CoachingSession.id, CoachingSession.client_id, CoachingSession.starts_at,
     CoachingSession.duration_minutes, CoachingSession.format, CoachingSession.follow_up_on,
 )
-CLIENT_COLUMNS = (Client.id, Client.first_name, Client.last_name, Client.preferred_name,
-                  Client.updated_at)
+CLIENT_COLUMNS = (Client.id, Client.updated_at)
+# Each session's family with its adults (their names), joined in: no query per list.
+CLIENT_WITH_ADULTS = (
+    joinedload(CoachingSession.client).load_only(*CLIENT_COLUMNS).joinedload(Client.adults)
+)
 
 
 @dataclass
@@ -44,7 +47,7 @@ def build_dashboard(coach: User, now: datetime, today: date) -> Dashboard:
     """Gather the dashboard for ``coach`` as of ``now`` (a fixed number of queries)."""
     upcoming = db.session.scalars(
         select(CoachingSession)
-        .options(SESSION_COLUMNS, joinedload(CoachingSession.client).load_only(*CLIENT_COLUMNS))
+        .options(SESSION_COLUMNS, CLIENT_WITH_ADULTS)
         .where(
             CoachingSession.coach_id == coach.id,
             CoachingSession.starts_at >= now - timedelta(hours=2),
@@ -52,10 +55,10 @@ def build_dashboard(coach: User, now: datetime, today: date) -> Dashboard:
         )
         .order_by(CoachingSession.starts_at)
         .limit(LIST_LIMIT)
-    ).all()
+    ).unique().all()
     follow_ups = db.session.scalars(
         select(CoachingSession)
-        .options(SESSION_COLUMNS, joinedload(CoachingSession.client).load_only(*CLIENT_COLUMNS))
+        .options(SESSION_COLUMNS, CLIENT_WITH_ADULTS)
         .where(
             CoachingSession.coach_id == coach.id,
             CoachingSession.follow_up_on.is_not(None),
@@ -63,15 +66,15 @@ def build_dashboard(coach: User, now: datetime, today: date) -> Dashboard:
         )
         .order_by(CoachingSession.follow_up_on)
         .limit(LIST_LIMIT)
-    ).all()
+    ).unique().all()
     open_items = _open_action_items(coach)
     clients = db.session.scalars(
         select(Client)
-        .options(load_only(*CLIENT_COLUMNS))
+        .options(load_only(*CLIENT_COLUMNS), joinedload(Client.adults))
         .where(Client.coach_id == coach.id, Client.archived_at.is_(None))
         .order_by(Client.updated_at.desc())
         .limit(LIST_LIMIT)
-    ).all()
+    ).unique().all()
     client_count = db.session.scalar(
         select(db.func.count(Client.id)).where(Client.coach_id == coach.id)
     )
@@ -100,11 +103,12 @@ def _open_action_items(coach: User) -> list[ActionItem]:
                 .options(SESSION_COLUMNS)
                 .joinedload(CoachingSession.client)
                 .load_only(*CLIENT_COLUMNS)
+                .joinedload(Client.adults)
             )
             .where(belongs_to_coach, ActionItem.done_at.is_(None), due)
             .order_by(*order)
             .limit(LIST_LIMIT)
-        ).all()
+        ).unique().all()
 
     dated = list(open_steps(dated=True))
     if len(dated) == LIST_LIMIT:

@@ -76,17 +76,17 @@ def delete_client(client: Client) -> PostFates:
     for post in [*fates.kept_online, *fates.taken_offline, *fates.unlinked]:
         # from_letter stays true, so an unlinked post can never be published again.
         post.letter_id = post.letter_revision_id = post.client_id = None
-    portal_login = client.user
+    portal_logins = [adult.user for adult in client.adults if adult.user is not None]
     db.session.delete(client)
     db.session.flush()
-    if portal_login is not None:
+    for portal_login in portal_logins:
         _delete_portal_login(portal_login)
     prune_unused_tags(coach_id)
     record_event(
         AuditAction.CLIENT_DELETED,
         client_id=client_id,
         detail=(
-            f"Portal sign-in {'deleted' if portal_login else 'none'}; posts kept online with "
+            f"Portal sign-ins deleted: {len(portal_logins)}; posts kept online with "
             f"consent: {len(fates.kept_online)}, taken offline: {len(fates.taken_offline)}"
         ),
     )
@@ -117,7 +117,7 @@ class DeletionSummary:
     session_count: int
     action_item_count: int
     letter_count: int = 0
-    portal_email: str | None = None
+    portal_emails: list[str] = field(default_factory=list)
     posts_kept_online: int = 0
     posts_taken_offline: int = 0
     posts_unlinked: int = 0
@@ -148,11 +148,8 @@ class DeletionSummary:
         if self.letter_count:
             letters = plural(self.letter_count, "letter")
             lines.append(f"{letters} with every version, and their consents to share")
-        if self.portal_email:
-            lines.append(
-                f"Their portal sign-in ({self.portal_email}): they will no longer be able to "
-                "sign in"
-            )
+        for email in self.portal_emails:
+            lines.append(f"Their portal sign-in ({email}): they will no longer be able to sign in")
         return lines
 
     def post_lines(self) -> list[str]:
@@ -199,7 +196,7 @@ def deletion_summary(client: Client) -> DeletionSummary:
         session_count=session_count or 0,
         action_item_count=action_item_count or 0,
         letter_count=letter_count or 0,
-        portal_email=client.user.email if client.user else None,
+        portal_emails=[adult.user.email for adult in client.adults if adult.user is not None],
         posts_kept_online=len(fates.kept_online),
         posts_taken_offline=len(fates.taken_offline),
         posts_unlinked=len(fates.unlinked),

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from coachapp.auth.models import AccessToken, TokenPurpose, User
 from coachapp.blog.models import Post, PublicationConsent
 from coachapp.blog.services import canonical_url
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult, Client
 from coachapp.coaching.models import CoachingSession
 from coachapp.documents.archive import zip_into_temporary_file
 from coachapp.extensions import db
@@ -30,7 +30,8 @@ from coachapp.portal.services import (
 )
 from coachapp.timeutil import utcnow
 
-EXPORT_FORMAT = 1
+# 2: the client is a family; each adult has their details and portal account in "adults".
+EXPORT_FORMAT = 2
 README = """Everything coachapp holds about one client.
 
 client.json       The client's details, children, tags and portal sign-in; every session
@@ -85,13 +86,7 @@ def client_letters(client: Client) -> list[Letter]:
 def _profile(client: Client) -> dict:
     return {
         "id": client.id,
-        "first_name": client.first_name,
-        "last_name": client.last_name,
-        "preferred_name": client.preferred_name,
-        "pronouns": client.pronouns,
-        "email": client.email,
-        "phone": client.phone,
-        "preferred_contact": client.preferred_contact,
+        "adults": [_adult(adult) for adult in client.adults],
         "situation": client.situation,
         "goals": client.goals,
         "notes": client.notes,
@@ -102,9 +97,24 @@ def _profile(client: Client) -> dict:
     }
 
 
-def _portal_account(client: Client) -> dict:
-    """The client's portal sign-in and invitations (never a password hash or a token)."""
-    user = client.user
+def _adult(adult: Adult) -> dict:
+    return {
+        "id": adult.id,
+        "first_name": adult.first_name,
+        "last_name": adult.last_name,
+        "preferred_name": adult.preferred_name,
+        "pronouns": adult.pronouns,
+        "email": adult.email,
+        "phone": adult.phone,
+        "preferred_contact": adult.preferred_contact,
+        "relation_to_children": adult.relation_to_children,
+        "portal_account": _portal_account(adult),
+    }
+
+
+def _portal_account(adult: Adult) -> dict:
+    """An adult's portal sign-in and invitations (never a password hash or a token)."""
+    user = adult.user
     if user is None:
         return {"state": "not invited"}
     invitations = db.session.scalars(
@@ -263,7 +273,6 @@ def client_export_zip(client: Client, exported_by: User) -> IO[bytes]:
             for child in client.children
         ],
         "tags": [tag.name for tag in client.tags],
-        "portal_account": _portal_account(client),
         "sessions": [_session(item, name) for item, name in sessions],
         "letters": [_letter(letter, name) for letter, name in letters],
         "consents": _consents(client, revision_numbers),

@@ -219,7 +219,9 @@ def letter_context(
     """The merge values for one client (and session), as plain values only.
 
     ``client``, ``coach`` and ``coaching_session`` are read, never handed to the template.
+    The letter is addressed to the family's first adult.
     """
+    addressee = client.first_adult
     children = [
         {
             "first_name": child.first_name,
@@ -231,9 +233,10 @@ def letter_context(
     ]
     return {
         "client": {
-            "first_name": client.first_name or empty("first name"),
-            "last_name": client.last_name or empty("last name"),
-            "preferred_name": client.preferred_name or client.first_name or empty("first name"),
+            "first_name": addressee.first_name or empty("first name"),
+            "last_name": addressee.last_name or empty("last name"),
+            "preferred_name": addressee.preferred_name or addressee.first_name
+            or empty("first name"),
             "children_names": english_list(c["first_name"] for c in children)
             or empty("children's names"),
             "children": children,

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from coachapp.auth.models import User
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult, Client
 from coachapp.coaching.models import CoachingSession
 from coachapp.diskfull import is_disk_full
 from coachapp.documents.pdf import file_url, render_pdf, stylesheets_fingerprint
@@ -78,6 +78,7 @@ def letter_document(letter: Letter) -> PrintDocument:
         "pdf/letter.html",
         letter=letter,
         client=letter.client,
+        addressee=letter.client.first_adult,
         letterhead=letterhead,
         date=letter_date(letter, coach, letterhead.paper_size),
         body=_body_html(letter.body or ""),
@@ -219,7 +220,7 @@ def sample_letter_pdf(coach: User) -> bytes:
     _, letterhead = coach_and_letterhead(coach.id)
     signed = letterhead.signature_text or image_file(letterhead.signature_image_path)
     body = SAMPLE_BODY if signed else f"{SAMPLE_BODY}\n\n{letterhead.display_name}"
-    client = Client(first_name="Alex", last_name="Sample", email="alex@example.com")
+    client = Client(adults=[Adult(first_name="Alex", last_name="Sample", email="alex@example.com")])
     letter = Letter(coach_id=coach.id, subject="A sample letter", body=body)
     letter.client = client
     return render_document(letter_document(letter))

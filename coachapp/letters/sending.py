@@ -38,7 +38,8 @@ def send_letter(letter: Letter, sender: User, personal_message: str) -> OutboxMe
         raise LetterRefused(f"This letter was already sent to {letter.sent_to}.")
     if letter.status is not LetterStatus.APPROVED:
         raise LetterRefused("Approve the letter before sending it.")
-    recipient = (letter.client.email or "").strip()
+    # Addressed to the family's first adult (a family of one: the client).
+    recipient = (letter.client.first_adult.email or "").strip()
     if not recipient:
         raise LetterRefused(
             f"{letter.client.display_name} has no e-mail address yet: add one to their "
@@ -69,7 +70,7 @@ def _letter_email(letter: Letter, sender: User, recipient: str, personal_message
     context = {
         "letter": letter,
         "coach": sender,
-        "client": letter.client,
+        "addressee": letter.client.first_adult,
         "personal_message": personal_message.replace("\r\n", "\n").strip(),
     }
     return Email(

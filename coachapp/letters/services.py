@@ -301,7 +301,7 @@ def draft_letter(
 
 def blank_letter_body(client: Client, coach: User) -> str:
     """A greeting, a place for the letter and the coach's name."""
-    name = client.preferred_name or client.first_name
+    name = client.first_names
     return f"Dear {name},\n\n[[your letter]]\n\nWith warmth,\n\n{coach.name}\n"
 
 

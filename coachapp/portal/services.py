@@ -11,10 +11,10 @@ from typing import IO
 
 from flask import abort, render_template
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import false, func, select, true
+from sqlalchemy.orm import joinedload, selectinload
 
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult, Client
 from coachapp.coaching.models import ActionItem, CoachingSession
 from coachapp.documents.archive import zip_into_temporary_file
 from coachapp.documents.pdf import file_url
@@ -33,13 +33,34 @@ LETTERS_ON_HOME = 5
 
 
 def current_client_or_404() -> Client:
-    """The Client record of the signed-in client; a client sign-in without one sees nothing."""
+    """The family of the signed-in adult; a client sign-in without one sees nothing."""
     client_record = db.session.execute(
-        select(Client).where(Client.user_id == current_user.id)
-    ).scalar_one_or_none()
+        select(Client)
+        .options(joinedload(Client.adults))
+        .where(Client.adults.any(Adult.user_id == current_user.id))
+    ).unique().scalar_one_or_none()
     if client_record is None:
         abort(404)
     return client_record
+
+
+def signed_in_adult(client_record: Client) -> Adult:
+    """The adult of the family who is signed in."""
+    return next(adult for adult in client_record.adults if adult.user_id == current_user.id)
+
+
+def sees_family_records(client_record: Client) -> bool:
+    """Whether the signed-in adult sees the family's sessions and letters.
+
+    Until sessions record who attended and letters name their addressees, what the coach
+    shares goes to the family's first adult only: another adult (a separated parent, say)
+    must never read what was said without them.
+    """
+    return signed_in_adult(client_record) is client_record.first_adult
+
+
+def _shared_with_viewer(client_record: Client):
+    return true() if sees_family_records(client_record) else false()
 
 
 def _shared_sessions_query(client_record: Client):
@@ -47,7 +68,11 @@ def _shared_sessions_query(client_record: Client):
     return (
         select(CoachingSession)
         .options(selectinload(CoachingSession.action_items))
-        .where(CoachingSession.client_id == client_record.id, CoachingSession.starts_at <= utcnow())
+        .where(
+            CoachingSession.client_id == client_record.id,
+            CoachingSession.starts_at <= utcnow(),
+            _shared_with_viewer(client_record),
+        )
     )
 
 
@@ -100,6 +125,7 @@ def get_action_item_or_404(client_record: Client, action_item_id: int) -> Action
             ActionItem.id == action_item_id,
             CoachingSession.client_id == client_record.id,
             CoachingSession.starts_at <= utcnow(),
+            _shared_with_viewer(client_record),
         )
     )
     return db.first_or_404(query)
@@ -108,7 +134,9 @@ def get_action_item_or_404(client_record: Client, action_item_id: int) -> Action
 def _sent_letters_query(client_record: Client):
     # Drafts and approved letters are the coach's work in progress: never the client's.
     return select(Letter).where(
-        Letter.client_id == client_record.id, Letter.status == LetterStatus.SENT
+        Letter.client_id == client_record.id,
+        Letter.status == LetterStatus.SENT,
+        _shared_with_viewer(client_record),
     )
 
 

@@ -35,6 +35,7 @@ from coachapp.portal.services import (
     letter_filename,
     page_of_session,
     past_sessions_page,
+    sees_family_records,
     sent_letter_count,
     sent_letters,
     session_filename,
@@ -57,6 +58,7 @@ def index():
         sessions=past_sessions_page(client_record, page_number(request.args)),
         letters=sent_letters(client_record, limit=LETTERS_ON_HOME),
         letter_count=sent_letter_count(client_record),
+        sees_family_records=sees_family_records(client_record),
     )
 
 
@@ -200,7 +202,8 @@ def download_everything():
 def activity():
     """Who has seen my records: who opened, downloaded, sent or shared them, and when."""
     client_record = current_client_or_404()
-    pagination = client_events_page(client_record, page_number(request.args))
+    only_by = None if sees_family_records(client_record) else current_user.id
+    pagination = client_events_page(client_record, page_number(request.args), only_by=only_by)
     return render_template(
         "portal/activity.html",
         client_record=client_record,
