@@ -1,4 +1,4 @@
-"""A demo practice: a coach, five parents, their children, months of sessions, letters, a blog."""
+"""A demo practice: a coach, five families, their children, months of sessions, letters, a blog."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -9,8 +9,14 @@ from sqlalchemy import select
 from coachapp.auth.models import Role, User
 from coachapp.auth.services import create_coach, get_user_by_email, set_password
 from coachapp.blog.demo import seed_demo_blog
-from coachapp.clients.models import Client
-from coachapp.clients.services import ClientData, archive_client, create_client
+from coachapp.clients.models import Adult, Client
+from coachapp.clients.services import (
+    AdultData,
+    ClientData,
+    add_adult,
+    archive_client,
+    create_client,
+)
 from coachapp.coaching.models import ActionItem, CoachingSession, SessionFormat
 from coachapp.coaching.services import coach_topics
 from coachapp.extensions import db
@@ -295,6 +301,25 @@ DEMO_CLIENTS = (
 )
 
 
+# Adults who join a demo family after its first adult, by the first adult's e-mail address.
+# Amira and Karim both work shifts and come to their sessions together. No portal sign-in:
+# the portal shows what the coach shares to the family's first adult only.
+DEMO_PARTNERS = (
+    (
+        "amira.haddad@example.com",
+        AdultData(
+            first_name="Karim",
+            last_name="Haddad",
+            pronouns="he/him",
+            email="karim.haddad@example.com",
+            phone="+44 7700 900322",
+            preferred_contact="text",
+            relation_to_children="Father",
+        ),
+    ),
+)
+
+
 @dataclass(frozen=True)
 class DemoLetter:
     """A letter in the demo, written from a starter template after one of the sessions."""
@@ -348,6 +373,8 @@ def seed_demo_practice() -> list[DemoLogin]:
         set_password(coach, DEMO_COACH_PASSWORD)  # so the printed password always works
     for demo_client in DEMO_CLIENTS:
         _ensure_demo_client(coach, demo_client)
+    for family_email, partner in DEMO_PARTNERS:
+        _ensure_demo_partner(coach, family_email, partner)
     db.session.flush()
     _ensure_demo_letters(coach)
     logins = [DemoLogin("coach", DEMO_COACH_EMAIL, DEMO_COACH_PASSWORD)]
@@ -360,7 +387,9 @@ def seed_demo_practice() -> list[DemoLogin]:
 def _ensure_demo_client_login(coach: User) -> bool:
     """Sofia's portal sign-in, its password reset, and a sent letter in her portal."""
     client = db.session.scalars(
-        select(Client).where(Client.coach_id == coach.id, Client.email == DEMO_CLIENT_EMAIL)
+        select(Client)
+        .join(Client.adults)
+        .where(Client.coach_id == coach.id, Adult.email == DEMO_CLIENT_EMAIL)
     ).first()
     user = get_user_by_email(DEMO_CLIENT_EMAIL)
     if client is None or (user is not None and not user.is_client):
@@ -368,7 +397,7 @@ def _ensure_demo_client_login(coach: User) -> bool:
     if user is None:
         user = User(
             email=DEMO_CLIENT_EMAIL,
-            name=client.full_name,
+            name=client.first_adult.full_name,
             role=Role.CLIENT,
             practice_id=coach.practice_id,
             timezone=DEMO_TIMEZONE,
@@ -376,7 +405,7 @@ def _ensure_demo_client_login(coach: User) -> bool:
         db.session.add(user)
     set_password(user, DEMO_CLIENT_PASSWORD)  # so the printed password always works
     db.session.flush()
-    client.user_id = user.id
+    client.first_adult.user_id = user.id
     _ensure_sent_letter(client)
     db.session.flush()
     return True
@@ -393,7 +422,7 @@ def _ensure_sent_letter(client: Client) -> None:
     if approved is not None:
         approved.status = LetterStatus.SENT
         approved.sent_at = (approved.approved_at or utcnow()) + timedelta(hours=2)
-        approved.sent_to = client.email
+        approved.sent_to = client.first_adult.email
 
 
 def _ensure_demo_letters(coach: User) -> None:
@@ -404,7 +433,9 @@ def _ensure_demo_letters(coach: User) -> None:
     templates = {template.starter_key: template for template in coach_templates(coach)}
     for demo in DEMO_LETTERS:
         client = db.session.scalars(
-            select(Client).where(Client.coach_id == coach.id, Client.email == demo.client_email)
+            select(Client)
+            .join(Client.adults)
+            .where(Client.coach_id == coach.id, Adult.email == demo.client_email)
         ).first()
         past = list(db.session.scalars(
             select(CoachingSession)
@@ -432,12 +463,14 @@ def _add_demo_letter(
         letter.approved_at = coaching_session.starts_at + timedelta(days=1)
         letter.status = LetterStatus.SENT
         letter.sent_at = letter.approved_at + timedelta(hours=2)
-        letter.sent_to = client.email
+        letter.sent_to = client.first_adult.email
 
 
 def _ensure_demo_client(coach: User, demo_client: DemoClient) -> None:
     exists = db.session.scalar(
-        select(Client.id).where(Client.coach_id == coach.id, Client.email == demo_client.email)
+        select(Client.id)
+        .join(Client.adults)
+        .where(Client.coach_id == coach.id, Adult.email == demo_client.email)
     )
     if exists:
         return
@@ -462,6 +495,18 @@ def _ensure_demo_client(coach: User, demo_client: DemoClient) -> None:
         _add_demo_session(coach, client, demo_session, today, topics_by_name)
     if demo_client.archived:
         archive_client(client)
+
+
+def _ensure_demo_partner(coach: User, family_email: str, partner: AdultData) -> None:
+    """Add ``partner`` to the family whose first adult has ``family_email`` (once)."""
+    family = db.session.scalars(
+        select(Client)
+        .join(Client.adults)
+        .where(Client.coach_id == coach.id, Adult.email == family_email)
+    ).first()
+    if family is None or any(adult.email == partner.email for adult in family.adults):
+        return
+    add_adult(family, partner)
 
 
 def _add_demo_session(
