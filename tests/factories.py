@@ -76,7 +76,9 @@ def make_client_login(client: Client, password: str = PASSWORD, adult: Adult | N
 
 
 def make_coaching_session(client: Client, days_ago: int = 7, **kwargs) -> CoachingSession:
+    """A past session; the family's first adult attended unless ``attendees`` says who."""
     action_items = kwargs.pop("action_items", [])
+    kwargs.setdefault("attendees", [client.first_adult])
     coaching_session = CoachingSession(
         coach_id=client.coach_id,
         client_id=client.id,

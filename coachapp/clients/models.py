@@ -60,24 +60,24 @@ class Client(db.Model):
     def display_name(self) -> str:
         """How the coach names the family: each adult's preferred and last name, e.g.
         "Sofia Marin" or "Sofia Marin and Marc Duval"."""
-        return _and_list([adult.display_name for adult in self.adults])
+        return and_list([adult.display_name for adult in self.adults])
 
     @property
     def full_name(self) -> str:
         """Each adult's first and last name as written on paper."""
-        return _and_list([adult.full_name for adult in self.adults])
+        return and_list([adult.full_name for adult in self.adults])
 
     @property
     def first_names(self) -> str:
         """The adults' first names as a letter greets them: "Sofia" or "Sofia and Marc"."""
-        return _and_list([adult.preferred_name or adult.first_name for adult in self.adults])
+        return and_list([adult.preferred_name or adult.first_name for adult in self.adults])
 
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
 
-def _and_list(names: list[str]) -> str:
+def and_list(names: list[str]) -> str:
     """"Sofia", "Sofia and Marc", "Sofia, Marc and Ana"."""
     names = [name for name in names if name]
     if len(names) <= 1:

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult, Client, and_list
 from coachapp.extensions import db, value_enum
 from coachapp.timeutil import UTCDateTime, utcnow
 
@@ -35,6 +35,43 @@ coaching_session_topics = Table(
         primary_key=True,
     ),
     Column("topic_id", ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+# Who came to a session: they read its summary and action items in the portal.
+session_attendees = Table(
+    "session_attendees",
+    db.metadata,
+    Column(
+        "coaching_session_id",
+        ForeignKey("coaching_sessions.id", ondelete="CASCADE", name="fk_session_attendees_session"),
+        primary_key=True,
+    ),
+    Column(
+        "adult_id",
+        ForeignKey("adults.id", ondelete="CASCADE", name="fk_session_attendees_adult"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+# Adults who did not come but with whom the coach shares the session's summary too.
+session_shared_with = Table(
+    "session_shared_with",
+    db.metadata,
+    Column(
+        "coaching_session_id",
+        ForeignKey(
+            "coaching_sessions.id", ondelete="CASCADE", name="fk_session_shared_with_session"
+        ),
+        primary_key=True,
+    ),
+    Column(
+        "adult_id",
+        ForeignKey("adults.id", ondelete="CASCADE", name="fk_session_shared_with_adult"),
+        primary_key=True,
+        index=True,
+    ),
 )
 
 
@@ -98,10 +135,33 @@ class CoachingSession(db.Model):
     topics: Mapped[list[Topic]] = relationship(
         secondary=coaching_session_topics, order_by=Topic.name, passive_deletes=True
     )
+    attendees: Mapped[list[Adult]] = relationship(
+        secondary=session_attendees, order_by=(Adult.position, Adult.id), passive_deletes=True
+    )
+    shared_with: Mapped[list[Adult]] = relationship(
+        secondary=session_shared_with, order_by=(Adult.position, Adult.id), passive_deletes=True
+    )
 
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def attendance(self) -> str:
+        """Who came, as the coach reads it: "Sofia and Marc", "Sofia alone"."""
+        names = _first_names(self.attendees)
+        if len(names) == 1:
+            return f"{names[0]} alone"
+        return and_list(names)
+
+    @property
+    def shared_with_names(self) -> str:
+        """Who else reads the summary: "Marc", "Marc and Ana"."""
+        return and_list(_first_names(self.shared_with))
+
+
+def _first_names(adults: list[Adult]) -> list[str]:
+    return [adult.preferred_name or adult.first_name for adult in adults]
 
 
 class ActionItem(db.Model):
@@ -119,5 +179,10 @@ class ActionItem(db.Model):
     text: Mapped[str] = mapped_column(String(500))
     due_on: Mapped[date | None]
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Whose step it is: NULL for the whole family, else one adult's own.
+    adult_id: Mapped[int | None] = mapped_column(
+        ForeignKey("adults.id", ondelete="SET NULL"), index=True
+    )
 
     coaching_session: Mapped[CoachingSession] = relationship(back_populates="action_items")
+    adult: Mapped[Adult | None] = relationship()
