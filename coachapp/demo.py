@@ -18,7 +18,7 @@ from coachapp.clients.services import (
     create_client,
 )
 from coachapp.coaching.models import ActionItem, CoachingSession, SessionFormat
-from coachapp.coaching.services import coach_topics
+from coachapp.coaching.services import coach_topics, record_attendance
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterStatus
 from coachapp.letters.services import (
@@ -302,8 +302,7 @@ DEMO_CLIENTS = (
 
 
 # Adults who join a demo family after its first adult, by the first adult's e-mail address.
-# Amira and Karim both work shifts and come to their sessions together. No portal sign-in:
-# the portal shows what the coach shares to the family's first adult only.
+# Amira and Karim both work shifts and come to their sessions together.
 DEMO_PARTNERS = (
     (
         "amira.haddad@example.com",
@@ -507,6 +506,11 @@ def _ensure_demo_partner(coach: User, family_email: str, partner: AdultData) -> 
     if family is None or any(adult.email == partner.email for adult in family.adults):
         return
     add_adult(family, partner)
+    db.session.flush()
+    for coaching_session in db.session.scalars(
+        select(CoachingSession).where(CoachingSession.client_id == family.id)
+    ):
+        record_attendance(coaching_session, family.adults)
 
 
 def _add_demo_session(
@@ -516,7 +520,7 @@ def _add_demo_session(
     starts_at = datetime.combine(day, time(demo.hour), tzinfo=ZoneInfo(coach.timezone))
     coaching_session = CoachingSession(
         coach_id=coach.id,
-        client_id=client.id,
+        client=client,
         starts_at=starts_at,
         duration_minutes=60,
         format=demo.format,
@@ -540,3 +544,4 @@ def _add_demo_session(
         ],
     )
     db.session.add(coaching_session)
+    record_attendance(coaching_session, client.adults)

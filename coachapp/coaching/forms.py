@@ -45,6 +45,10 @@ class ActionItemForm(Form):
     text = StringField("Next step", validators=[Length(max=500)])
     due_on = DateField("Due", validators=[Optional()])
     done = BooleanField("Done")
+    # Offered for a family of several adults only; choices are the family's adults.
+    for_adult = SelectField(
+        "For", coerce=id_choice_or_none, choices=[SelectChoice("", "The family")]
+    )
 
     def validate_item_id(self, field) -> None:
         if field.data and parse_id(field.data) is None:
@@ -77,6 +81,13 @@ class CoachingSessionForm(FlaskForm):
         default=SessionFormat.IN_PERSON.value,
     )
     topics = CheckboxListField("Topics", coerce=id_choice, validators=[Optional()])
+    # The family whose adults the form offered as attendees, if it offered them: another
+    # family chosen in the form records all its adults, since the boxes were not shown.
+    attendance_family = HiddenField()
+    attendees = CheckboxListField("Who attended", coerce=id_choice, validators=[Optional()])
+    shared_with = CheckboxListField(
+        "Also share the summary with", coerce=id_choice, validators=[Optional()]
+    )
     note_template = SelectField("Note template", validators=[Optional()], validate_choice=False)
     private_notes = TextAreaField(
         "Private notes", validators=[within_note_limit], render_kw={"rows": 14}
@@ -89,6 +100,11 @@ class CoachingSessionForm(FlaskForm):
     insert_template = SubmitField("Insert template")
     add_action_item = SubmitField("Add another step")
     save = SubmitField("Save session")
+
+    def validate_attendees(self, field) -> None:
+        # Choices are offered for a family of several adults only.
+        if field.choices and not field.data:
+            raise ValidationError("Tick who attended: at least one adult of the family.")
 
     def validate_end_time(self, field) -> None:
         if self.start_time.data and field.data and field.data <= self.start_time.data:

@@ -1,5 +1,6 @@
 """Logging coaching sessions: saving the form, action items, topics, note templates."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from coachapp.auth.models import User
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult, Client
 from coachapp.clients.services import first_adult_name_order
 from coachapp.coaching.models import (
     ActionItem,
@@ -43,8 +44,10 @@ def get_coaching_session_or_404(coaching_session_id: int) -> CoachingSession:
     coaching_session = db.session.execute(
         select(CoachingSession)
         .options(
-            selectinload(CoachingSession.action_items),
+            selectinload(CoachingSession.action_items).selectinload(ActionItem.adult),
             selectinload(CoachingSession.topics),
+            selectinload(CoachingSession.attendees),
+            selectinload(CoachingSession.shared_with),
         )
         .where(
             CoachingSession.id == coaching_session_id,
@@ -136,6 +139,12 @@ class ActionItemInput:
     text: str
     due_on: date | None
     done: bool
+    # Whose step it is: one adult of the family, or None for the whole family.
+    adult_id: int | None = None
+
+
+class NotOfTheFamily(ValueError):
+    """An adult named for a session is not one of its family's adults."""
 
 
 def apply_session_form(
@@ -150,8 +159,15 @@ def apply_session_form(
     summary: str,
     follow_up_on: date | None,
     action_items: list[ActionItemInput],
+    attendees: list[Adult] | None = None,
+    shared_with: Sequence[Adult] = (),
 ) -> CoachingSession:
-    """Copy what the coach typed into the session; blank action-item rows are skipped."""
+    """Copy what the coach typed into the session; blank action-item rows are skipped.
+
+    ``attendees`` None records every adult of the family as attending. Raises
+    NotOfTheFamily, before changing anything, for an adult of another family.
+    """
+    _check_family(client, [*(attendees or []), *shared_with], action_items)
     coaching_session.coach_id = client.coach_id
     coaching_session.client = client
     coaching_session.starts_at = starts_at
@@ -161,11 +177,36 @@ def apply_session_form(
     coaching_session.private_notes = private_notes
     coaching_session.summary = summary
     coaching_session.follow_up_on = follow_up_on
+    record_attendance(
+        coaching_session, list(client.adults) if attendees is None else attendees, shared_with
+    )
     _apply_action_items(coaching_session, action_items)
     client.updated_at = utcnow()
     db.session.add(coaching_session)
     db.session.flush()
     return coaching_session
+
+
+def record_attendance(
+    coaching_session: CoachingSession, attendees: Sequence[Adult], shared_with: Sequence[Adult] = ()
+) -> None:
+    """Who came to the session, and who else reads its summary (an attendee already does).
+
+    Raises NotOfTheFamily for an adult of another family.
+    """
+    _check_family(coaching_session.client, [*attendees, *shared_with])
+    coaching_session.attendees = list(attendees)
+    coaching_session.shared_with = [adult for adult in shared_with if adult not in attendees]
+
+
+def _check_family(
+    client: Client, adults: Sequence[Adult], rows: Sequence[ActionItemInput] = ()
+) -> None:
+    family_ids = {adult.id for adult in client.adults}
+    strangers = [adult for adult in adults if adult not in client.adults]
+    strangers += [row for row in rows if row.adult_id not in (None, *family_ids)]
+    if strangers:
+        raise NotOfTheFamily("Only the family's own adults can be named for its session.")
 
 
 def _apply_action_items(coaching_session: CoachingSession, rows: list[ActionItemInput]) -> None:
@@ -176,6 +217,7 @@ def _apply_action_items(coaching_session: CoachingSession, rows: list[ActionItem
         item.position = position
         item.text = row.text.strip()
         item.due_on = row.due_on
+        item.adult_id = row.adult_id
         if row.done and item.done_at is None:
             item.done_at = utcnow()
         elif not row.done:
@@ -191,12 +233,12 @@ def toggle_action_item(item: ActionItem) -> None:
 
 def client_timeline(client: Client, page: int = 1):
     """The client's sessions, newest first, one page at a time (a fixed number of queries)."""
+    loaded = [selectinload(CoachingSession.action_items), selectinload(CoachingSession.topics)]
+    if len(client.adults) > 1:  # who attended is worth saying when it could be someone else
+        loaded.append(selectinload(CoachingSession.attendees))
     return db.paginate(
         select(CoachingSession)
-        .options(
-            selectinload(CoachingSession.action_items),
-            selectinload(CoachingSession.topics),
-        )
+        .options(*loaded)
         .where(CoachingSession.client_id == client.id)
         .order_by(CoachingSession.starts_at.desc()),
         page=page,
@@ -209,6 +251,7 @@ def open_action_items(client: Client) -> list[ActionItem]:
     """Steps the client has not done yet, across all their sessions, soonest due first."""
     return db.session.scalars(
         select(ActionItem)
+        .options(selectinload(ActionItem.adult))
         .join(ActionItem.coaching_session)
         .where(CoachingSession.client_id == client.id, ActionItem.done_at.is_(None))
         .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)

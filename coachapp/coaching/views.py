@@ -34,11 +34,11 @@ from coachapp.coaching.services import (
     topic_name_taken,
 )
 from coachapp.extensions import db
-from coachapp.ids import id_arg
+from coachapp.ids import id_arg, parse_id
 from coachapp.templating import local_today, user_zone
 
 
-def _prepare_choices(form: CoachingSessionForm, selected_client_id: int | None) -> None:
+def _prepare_choices(form: CoachingSessionForm, selected_client_id: int | None) -> list[Client]:
     clients = coach_clients_for_choice(current_user, include_id=selected_client_id)
     form.client_id.choices = [SelectChoice("", "Choose a client")] + [
         SelectChoice(c.id, c.display_name) for c in clients
@@ -47,6 +47,42 @@ def _prepare_choices(form: CoachingSessionForm, selected_client_id: int | None) 
     form.note_template.choices = [SelectChoice("", "Choose a template")] + [
         SelectChoice(key, name) for key, name, _body in coach_note_templates(current_user)
     ]
+    return clients
+
+
+def _offered_family(form: CoachingSessionForm, clients: list[Client]) -> Client | None:
+    """The family whose adults the form offers as attendees: one of several adults that
+    the form was opened for (the boxes cannot follow a family chosen in the form itself)."""
+    family_id = parse_id(form.attendance_family.data)
+    if family_id is None or family_id != form.client_id.data:
+        return None
+    family = next((c for c in clients if c.id == family_id), None)
+    return family if family is not None and len(family.adults) > 1 else None
+
+
+def _prepare_attendance(form: CoachingSessionForm, family: Client | None) -> None:
+    """Offer the family's adults as attendees and as owners of steps; without a family,
+    ignore whatever was posted for boxes that were not shown."""
+    adults = family.adults if family else []
+    form.attendees.choices = [SelectChoice(a.id, a.display_name) for a in adults]
+    form.shared_with.choices = list(form.attendees.choices)
+    for_choices = [SelectChoice("", "The family")] + [
+        SelectChoice(a.id, a.preferred_name or a.first_name) for a in adults
+    ]
+    for entry in form.action_items:
+        entry.for_adult.choices = for_choices
+        if family is None:
+            entry.for_adult.data = None
+    if family is None:
+        form.attendees.data, form.shared_with.data = [], []
+
+
+def _everyone_attends_hint(form: CoachingSessionForm, clients: list[Client]) -> bool:
+    """Whether to say that a family chosen in the form is recorded as attending in full."""
+    known = parse_id(form.attendance_family.data)
+    return (known is None or known != form.client_id.data) and any(
+        len(c.adults) > 1 for c in clients
+    )
 
 
 def _handle_form_buttons(form: CoachingSessionForm) -> bool:
@@ -65,7 +101,9 @@ def _handle_form_buttons(form: CoachingSessionForm) -> bool:
     return False
 
 
-def _save(form: CoachingSessionForm, coaching_session: CoachingSession) -> CoachingSession:
+def _save(
+    form: CoachingSessionForm, coaching_session: CoachingSession, family: Client | None
+) -> CoachingSession:
     client = db.session.execute(
         select(Client).where(Client.id == form.client_id.data, Client.coach_id == current_user.id)
     ).scalar_one_or_none()
@@ -83,9 +121,13 @@ def _save(form: CoachingSessionForm, coaching_session: CoachingSession) -> Coach
             text=entry.text.data or "",
             due_on=entry.due_on.data,
             done=entry.done.data,
+            adult_id=entry.for_adult.data,
         )
         for entry in form.action_items
     ]
+    adults_by_id = {adult.id: adult for adult in client.adults}
+    attendees = [adults_by_id[i] for i in form.attendees.data] if family is client else None
+    shared_with = [adults_by_id[i] for i in form.shared_with.data] if family is client else []
     return apply_session_form(
         coaching_session,
         client=client,
@@ -97,13 +139,25 @@ def _save(form: CoachingSessionForm, coaching_session: CoachingSession) -> Coach
         summary=form.summary.data or "",
         follow_up_on=form.follow_up_on.data,
         action_items=rows,
+        attendees=attendees,
+        shared_with=shared_with,
     )
 
 
-def _session_form_page(form: CoachingSessionForm, coaching_session: CoachingSession | None):
+def _session_form_page(
+    form: CoachingSessionForm,
+    coaching_session: CoachingSession | None,
+    family: Client | None,
+    clients: list[Client],
+):
+    _prepare_attendance(form, family)  # again, for a step row just added
     status = 400 if form.errors else 200
     return render_template(
-        "coaching/form.html", form=form, coaching_session=coaching_session
+        "coaching/form.html",
+        form=form,
+        coaching_session=coaching_session,
+        family=family,
+        everyone_attends_hint=_everyone_attends_hint(form, clients),
     ), status
 
 
@@ -115,20 +169,23 @@ def new():
     client_id = id_arg(request.args, "client_id")
     if request.method == "GET":
         form.client_id.data = client_id
+        form.attendance_family.data = str(client_id) if client_id else ""
         form.date.data = local_today(current_user)
         template_key = request.args.get("template")
         if template_key:
             form.note_template.data = template_key
             form.private_notes.data = note_template_body(current_user, template_key) or ""
-    _prepare_choices(form, form.client_id.data or client_id)
+    clients = _prepare_choices(form, form.client_id.data or client_id)
+    family = _offered_family(form, clients)
+    _prepare_attendance(form, family)
     if request.method == "POST" and _handle_form_buttons(form):
-        return _session_form_page(form, None)
+        return _session_form_page(form, None, family, clients)
     if form.validate_on_submit():
-        coaching_session = _save(form, CoachingSession())
+        coaching_session = _save(form, CoachingSession(), family)
         db.session.commit()
         flash("Session saved.", "success")
         return redirect(url_for("coaching.detail", coaching_session_id=coaching_session.id))
-    return _session_form_page(form, None)
+    return _session_form_page(form, None, family, clients)
 
 
 @bp.route("/<int:coaching_session_id>")
@@ -155,12 +212,15 @@ def _form_for_existing(coaching_session: CoachingSession) -> CoachingSessionForm
             "end_time": local_end.time().replace(second=0, microsecond=0),
             "format": coaching_session.format.value,
             "topics": [t.id for t in coaching_session.topics],
+            "attendance_family": str(coaching_session.client_id),
+            "attendees": [adult.id for adult in coaching_session.attendees],
+            "shared_with": [adult.id for adult in coaching_session.shared_with],
             "private_notes": coaching_session.private_notes,
             "summary": coaching_session.summary,
             "follow_up_on": coaching_session.follow_up_on,
             "action_items": [
                 {"item_id": item.id, "text": item.text, "due_on": item.due_on,
-                 "done": item.done_at is not None}
+                 "done": item.done_at is not None, "for_adult": item.adult_id}
                 for item in coaching_session.action_items
             ] + [{}],
         }
@@ -176,15 +236,17 @@ def edit(coaching_session_id: int):
     form = CoachingSessionForm() if request.method == "POST" else _form_for_existing(
         coaching_session
     )
-    _prepare_choices(form, coaching_session.client_id)
+    clients = _prepare_choices(form, coaching_session.client_id)
+    family = _offered_family(form, clients)
+    _prepare_attendance(form, family)
     if request.method == "POST" and _handle_form_buttons(form):
-        return _session_form_page(form, coaching_session)
+        return _session_form_page(form, coaching_session, family, clients)
     if form.validate_on_submit():
-        _save(form, coaching_session)
+        _save(form, coaching_session, family)
         db.session.commit()
         flash("Session updated.", "success")
         return redirect(url_for("coaching.detail", coaching_session_id=coaching_session.id))
-    return _session_form_page(form, coaching_session)
+    return _session_form_page(form, coaching_session, family, clients)
 
 
 @bp.route("/<int:coaching_session_id>/delete", methods=["GET", "POST"])
