@@ -50,17 +50,23 @@ def signed_in_adult(client_record: Client) -> Adult:
 
 
 def sees_family_records(client_record: Client) -> bool:
-    """Whether the signed-in adult sees the family's sessions and letters.
+    """Whether the signed-in adult sees the family's letters and everyone's activity.
 
-    Until sessions record who attended and letters name their addressees, what the coach
-    shares goes to the family's first adult only: another adult (a separated parent, say)
-    must never read what was said without them.
+    Until letters name their addressees, they go to the family's first adult only: another
+    adult (a separated parent, say) must never read what was written without them.
     """
     return signed_in_adult(client_record) is client_record.first_adult
 
 
-def _shared_with_viewer(client_record: Client):
+def _first_adult_only(client_record: Client):
     return true() if sees_family_records(client_record) else false()
+
+
+def _session_seen_by(adult: Adult):
+    """Sessions the adult attended or with whom the coach shares them."""
+    return CoachingSession.attendees.any(Adult.id == adult.id) | CoachingSession.shared_with.any(
+        Adult.id == adult.id
+    )
 
 
 def _shared_sessions_query(client_record: Client):
@@ -71,7 +77,7 @@ def _shared_sessions_query(client_record: Client):
         .where(
             CoachingSession.client_id == client_record.id,
             CoachingSession.starts_at <= utcnow(),
-            _shared_with_viewer(client_record),
+            _session_seen_by(signed_in_adult(client_record)),
         )
     )
 
@@ -117,7 +123,9 @@ def get_past_session_or_404(client_record: Client, coaching_session_id: int) -> 
 
 
 def get_action_item_or_404(client_record: Client, action_item_id: int) -> ActionItem:
-    """An action item of one of the client's own past sessions; any other id is a 404."""
+    """An action item the signed-in adult may tick, of a past session they see; any other
+    id is a 404."""
+    adult = signed_in_adult(client_record)
     query = (
         select(ActionItem)
         .join(ActionItem.coaching_session)
@@ -125,7 +133,8 @@ def get_action_item_or_404(client_record: Client, action_item_id: int) -> Action
             ActionItem.id == action_item_id,
             CoachingSession.client_id == client_record.id,
             CoachingSession.starts_at <= utcnow(),
-            _shared_with_viewer(client_record),
+            _session_seen_by(adult),
+            ActionItem.adult_id.is_(None) | (ActionItem.adult_id == adult.id),
         )
     )
     return db.first_or_404(query)
@@ -136,7 +145,7 @@ def _sent_letters_query(client_record: Client):
     return select(Letter).where(
         Letter.client_id == client_record.id,
         Letter.status == LetterStatus.SENT,
-        _shared_with_viewer(client_record),
+        _first_adult_only(client_record),
     )
 
 

@@ -40,6 +40,7 @@ from coachapp.portal.services import (
     sent_letters,
     session_filename,
     session_pdf,
+    signed_in_adult,
 )
 from coachapp.richtext import render_markdown
 from coachapp.timeutil import utcnow
@@ -59,6 +60,7 @@ def index():
         letters=sent_letters(client_record, limit=LETTERS_ON_HOME),
         letter_count=sent_letter_count(client_record),
         sees_family_records=sees_family_records(client_record),
+        viewer=signed_in_adult(client_record),
     )
 
 
