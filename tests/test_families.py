@@ -1,6 +1,6 @@
 """Families: a client with a second parent, a partner or a grandparent, each with their own
-contact details and portal sign-in; for now only the family's first adult sees what the
-coach shares."""
+contact details and portal sign-in; letters go to the family's first adult, and a session
+to those who attended it (tests/test_session_attendance.py)."""
 
 import io
 import re

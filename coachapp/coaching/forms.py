@@ -84,7 +84,8 @@ class CoachingSessionForm(FlaskForm):
     # The family whose adults the form offered as attendees, if it offered them: another
     # family chosen in the form records all its adults, since the boxes were not shown.
     attendance_family = HiddenField()
-    attendees = CheckboxListField("Who attended", coerce=id_choice, validators=[Optional()])
+    # No Optional(): it would stop validate_attendees from asking for at least one.
+    attendees = CheckboxListField("Who attended", coerce=id_choice)
     shared_with = CheckboxListField(
         "Also share the summary with", coerce=id_choice, validators=[Optional()]
     )
