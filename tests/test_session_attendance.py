@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select, text
 
 from coachapp.auth.models import User
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult, Client
 from coachapp.coaching.models import ActionItem, CoachingSession
 from coachapp.extensions import db, init_migrations
 from coachapp.paths import MIGRATIONS_FOLDER
@@ -372,3 +372,21 @@ def test_removing_an_adult_keeps_the_session_and_gives_their_steps_to_the_family
         assert db.session.get(ActionItem, family["marc_step"]).adult_id is None
         assert db.session.get(CoachingSession, family["shared"]).shared_with == []
 
+
+
+def test_the_demo_couple_attend_their_sessions_together(app, runner):
+    for _ in range(2):
+        result = runner.invoke(args=["demo"])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        sessions = db.session.scalars(
+            select(CoachingSession).join(CoachingSession.client).join(Client.adults)
+            .where(Adult.email == "amira.haddad@example.com")
+        ).all()
+        assert sessions
+        for coaching_session in sessions:
+            assert coaching_session.attendance == "Amira and Karim"
+        others = db.session.scalars(
+            select(CoachingSession).where(CoachingSession.id.not_in([s.id for s in sessions]))
+        ).all()
+        assert others and all(len(s.attendees) == 1 for s in others)
