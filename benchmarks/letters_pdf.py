@@ -39,7 +39,7 @@ from weasyprint.text.fonts import FontConfiguration
 from benchmarks.seed import add_full_letterhead
 from coachapp import create_app
 from coachapp.auth.services import create_coach
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult, Client
 from coachapp.documents import pdf as pdf_module
 from coachapp.documents.weasyprint_engine import PDF_OPTIONS
 from coachapp.extensions import db, init_migrations
@@ -95,8 +95,9 @@ def seed() -> int:
     coach = create_coach("bench@example.com", "Maya Lindqvist", "benchmark-password")
     db.session.flush()
     add_full_letterhead(coach)
-    client = Client(coach_id=coach.id, first_name="Sofia", last_name="Marin",
-                    email="sofia@example.com")
+    client = Client(coach_id=coach.id, adults=[
+        Adult(first_name="Sofia", last_name="Marin", email="sofia@example.com"),
+    ])
     db.session.add(client)
     db.session.commit()
     return client.id

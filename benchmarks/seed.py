@@ -31,7 +31,7 @@ from coachapp.blog.models import (
     Series,
     post_tag_links,
 )
-from coachapp.clients.models import Child, Client
+from coachapp.clients.models import Adult, Child, Client
 from coachapp.coaching.models import (
     ActionItem,
     CoachingSession,
@@ -153,17 +153,21 @@ def _spread(total: int, ids: list[int]) -> dict[int, int]:
 def _clients(coach: User, count: int, now: datetime) -> list[int]:
     db.session.execute(
         insert(Client),
-        [
-            {"coach_id": coach.id, "first_name": "Sofia" if i == 0 else f"Parent{i}",
-             "last_name": "Marin" if i == 0 else f"Family{i}",
-             "email": PORTAL_EMAIL if i == 0 else f"parent{i}@example.com",
-             "created_at": now, "updated_at": now}
-            for i in range(count)
-        ],
+        [{"coach_id": coach.id, "created_at": now, "updated_at": now} for _ in range(count)],
     )
     ids = db.session.scalars(
         select(Client.id).where(Client.coach_id == coach.id).order_by(Client.id)
     ).all()
+    # Each family's one adult; the first family is Sofia's, who signs in to the portal.
+    db.session.execute(
+        insert(Adult),
+        [
+            {"client_id": cid, "position": 0, "first_name": "Sofia" if i == 0 else f"Parent{i}",
+             "last_name": "Marin" if i == 0 else f"Family{i}",
+             "email": PORTAL_EMAIL if i == 0 else f"parent{i}@example.com", "created_at": now}
+            for i, cid in enumerate(ids)
+        ],
+    )
     db.session.execute(
         insert(Child), [{"client_id": cid, "first_name": "Kid", "birth_year": 2018} for cid in ids]
     )
@@ -274,8 +278,10 @@ def _writers(owner: User, count: int, now: datetime) -> list[tuple[str, int, int
         coach = create_coach(f"coach{number}@example.com", f"Coach {number}", PASSWORD,
                              practice=owner.practice)
         db.session.flush()
-        client = Client(coach_id=coach.id, first_name=f"Writer{number}", last_name="Family",
-                        email=f"writer-client{number}@example.com")
+        client = Client(coach_id=coach.id, adults=[Adult(
+            first_name=f"Writer{number}", last_name="Family",
+            email=f"writer-client{number}@example.com",
+        )])
         db.session.add(client)
         db.session.flush()
         coaching_session = CoachingSession(
@@ -313,7 +319,7 @@ def seed_practice(clients: int = 1000, sessions: int = 10_000, letters: int = 20
     set_password(user, PASSWORD)
     db.session.add(user)
     db.session.flush()
-    sofia.user_id = user.id
+    sofia.first_adult.user_id = user.id
 
     post_path = _blog(owner, posts, comments, now)
     writer_rows = _writers(owner, writers, now)

@@ -58,14 +58,20 @@ class Client(db.Model):
 
     @property
     def display_name(self) -> str:
-        """How the coach names the family: each adult's preferred and last name, e.g.
-        "Sofia Marin" or "Sofia Marin and Marc Duval"."""
-        return and_list([adult.display_name for adult in self.adults])
+        """How the coach names the family: "Sofia Marin", "Sofia Marin and Marc Duval",
+        or "Amira and Karim Haddad" when they share a last name."""
+        return self._names(lambda adult: adult.preferred_name or adult.first_name)
 
     @property
     def full_name(self) -> str:
         """Each adult's first and last name as written on paper."""
-        return and_list([adult.full_name for adult in self.adults])
+        return self._names(lambda adult: adult.first_name)
+
+    def _names(self, first) -> str:
+        last_names = {adult.last_name for adult in self.adults}
+        if len(self.adults) > 1 and len(last_names) == 1 and "" not in last_names:
+            return f"{and_list([first(adult) for adult in self.adults])} {last_names.pop()}"
+        return and_list([f"{first(adult)} {adult.last_name}".strip() for adult in self.adults])
 
     @property
     def first_names(self) -> str:

@@ -36,13 +36,15 @@ def demo_addresses(database_url: str, tmp_path: Path) -> dict[str, str]:
     """Paths of the pages to show: Sofia's latest session and sent letter, a draft letter,
     a post of a series."""
     from coachapp.blog.models import Post
-    from coachapp.clients.models import Client
+    from coachapp.clients.models import Adult, Client
     from coachapp.coaching.models import CoachingSession
     from coachapp.extensions import db
     from coachapp.letters.models import Letter, LetterStatus
 
     with app_on(database_url, tmp_path):
-        sofia = db.session.scalars(select(Client).where(Client.email == DEMO_CLIENT[0])).one()
+        sofia = db.session.scalars(
+            select(Client).join(Client.adults).where(Adult.email == DEMO_CLIENT[0])
+        ).one()
         session_id = db.session.scalars(
             select(CoachingSession.id)
             .where(CoachingSession.client_id == sofia.id)
