@@ -37,6 +37,7 @@ from coachapp.coaching.models import (
     CoachingSession,
     Topic,
     coaching_session_topics,
+    session_attendees,
 )
 from coachapp.coaching.search import reindex_sessions
 from coachapp.extensions import db
@@ -192,6 +193,18 @@ def _sessions(rng: random.Random, coach: User, sessions_per_client: dict[int, in
     session_ids = db.session.scalars(
         select(CoachingSession.id).where(CoachingSession.coach_id == coach.id)
     ).all()
+    # Each family's one adult attended: it is what the portal shows them.
+    first_adults = dict(db.session.execute(
+        select(Adult.client_id, Adult.id).where(Adult.client_id.in_(sessions_per_client))
+    ).all())
+    db.session.execute(
+        insert(session_attendees),
+        [{"coaching_session_id": sid, "adult_id": first_adults[cid]}
+         for sid, cid in db.session.execute(
+             select(CoachingSession.id, CoachingSession.client_id)
+             .where(CoachingSession.coach_id == coach.id)
+         )],
+    )
     topic_ids = db.session.scalars(select(Topic.id).where(Topic.coach_id == coach.id)).all()
     db.session.execute(
         insert(ActionItem),
@@ -287,6 +300,7 @@ def _writers(owner: User, count: int, now: datetime) -> list[tuple[str, int, int
         coaching_session = CoachingSession(
             coach_id=coach.id, client_id=client.id, starts_at=now - timedelta(days=1),
             private_notes="First notes.", summary="We met for the first time.",
+            attendees=list(client.adults),
         )
         letter = Letter(coach_id=coach.id, client_id=client.id, subject="After our session",
                         body=letter_body(number, f"Writer{number}"))

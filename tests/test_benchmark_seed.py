@@ -22,4 +22,7 @@ def test_a_small_practice_of_the_performance_suite_is_seeded(app):
         assert all(len(family.adults) == 1 for family in families)
         portal = db.session.scalar(select(Adult).where(Adult.email == PORTAL_EMAIL))
         assert portal.user is not None and portal.user.email == PORTAL_EMAIL
+        # Every session records its family's adult as attending, as the portal needs.
+        unattended = select(func.count(CoachingSession.id)).where(~CoachingSession.attendees.any())
+        assert db.session.scalar(unattended) == 0
         assert practice.client_path.startswith("/clients/")
