@@ -22,6 +22,7 @@ from coachapp.letters.sending import send_letter
 from coachapp.letters.services import approve_letter
 from tests.browser.conftest import LAPTOP, PHONE, sign_in
 from tests.factories import (
+    add_family_adult,
     make_client,
     make_client_login,
     make_coach,
@@ -58,6 +59,7 @@ class Practice:
     """The ids of what was seeded, to build the pages' addresses."""
 
     client: int
+    second_adult: int
     session: int
     draft_letter: int
     sent_letter: int
@@ -77,6 +79,7 @@ def seed_practice() -> Practice:
     client = make_client(coach, "Sofia", children=[("Lena", 2024)])
     make_client_login(client)
     coaching_session = make_coaching_session(client, action_items=["Visit the nursery together"])
+    marc = add_family_adult(client, relation_to_children="Father")
     draft = make_letter(client, subject="Following up on our next steps")
     sent = make_letter(client, subject="After our first session")
     approve_letter(sent, coach, based_on=sent.version)
@@ -117,6 +120,7 @@ def seed_practice() -> Practice:
     db.session.commit()
     return Practice(
         client=client.id,
+        second_adult=marc.id,
         session=coaching_session.id,
         draft_letter=draft.id,
         sent_letter=sent.id,
@@ -146,6 +150,10 @@ def main_pages(seeded: Practice) -> dict[str, list[str]]:
             "/clients/",
             f"/clients/{seeded.client}",
             "/clients/new",
+            f"/clients/{seeded.client}/adults/new",
+            f"/clients/{seeded.client}/adults/{seeded.second_adult}/edit",
+            f"/clients/{seeded.client}/adults/{seeded.second_adult}/remove",
+            f"/sessions/new?client_id={seeded.client}",
             f"/sessions/{seeded.session}",
             "/sessions/new",
             "/letters/",
