@@ -421,7 +421,7 @@ def _ensure_sent_letter(client: Client) -> None:
     if approved is not None:
         approved.status = LetterStatus.SENT
         approved.sent_at = (approved.approved_at or utcnow()) + timedelta(hours=2)
-        approved.sent_to = client.first_adult.email
+        approved.sent_to = ", ".join(a.email for a in approved.addressees if a.email)
 
 
 def _ensure_demo_letters(coach: User) -> None:
@@ -462,7 +462,7 @@ def _add_demo_letter(
         letter.approved_at = coaching_session.starts_at + timedelta(days=1)
         letter.status = LetterStatus.SENT
         letter.sent_at = letter.approved_at + timedelta(hours=2)
-        letter.sent_to = client.first_adult.email
+        letter.sent_to = ", ".join(a.email for a in letter.addressees if a.email)
 
 
 def _ensure_demo_client(coach: User, demo_client: DemoClient) -> None:

@@ -230,12 +230,14 @@ def long_letter_body(paragraphs: int = 12) -> str:
 
 
 def make_letter(client: Client, body: str = LETTER_BODY, **kwargs):
-    """A letter from the client's coach to the client (a draft unless told otherwise)."""
+    """A letter from the client's coach to the client (a draft unless told otherwise),
+    addressed to its first adult unless ``addressees`` are given."""
     from coachapp.letters.models import Letter
 
     letter = Letter(
         coach_id=client.coach_id,
         client_id=client.id,
+        addressees=kwargs.pop("addressees", None) or [client.first_adult],
         subject=kwargs.pop("subject", "After our first session"),
         body=body,
         **kwargs,
@@ -255,7 +257,7 @@ def make_sent_letter(client: Client, sent_at: datetime | None = None, **kwargs):
     approve_letter(letter, db.session.get(User, client.coach_id), based_on=letter.version)
     letter.status = LetterStatus.SENT
     letter.sent_at = sent_at or datetime.now(UTC)
-    letter.sent_to = client.first_adult.email
+    letter.sent_to = ", ".join(adult.email for adult in letter.addressees if adult.email)
     db.session.commit()
     return letter
 

@@ -1,10 +1,19 @@
 """Forms for letter templates, starting a letter, the letter editor and approval."""
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
+from coachapp.coaching.forms import CheckboxListField
 from coachapp.ids import id_choice
 from coachapp.letters.merge import OUTPUT_MAX_CHARS, MergeError, check_template
 from coachapp.letters.services import SUBJECT_MAX_CHARS
@@ -37,8 +46,28 @@ class LetterTemplateForm(FlaskForm):
     try_example = SubmitField("Try it with the example client")
 
 
-class NewLetterForm(FlaskForm):
-    """What a new letter starts from: a template or a blank page, and the session it follows."""
+class AddresseesMixin:
+    """“To”: the adults of a family of several whom the letter is written to.
+
+    Offered (choices set, ``addressees_shown`` posted) for a family of several adults only.
+    """
+
+    addressees_shown = HiddenField()
+    # No Optional(): it would stop validate_addressees from asking for at least one.
+    addressees = CheckboxListField("To", coerce=id_choice, choices=[])
+
+    def validate_addressees(self, field) -> None:
+        if self.addressees_offered and not field.data:
+            raise ValidationError("Tick whom the letter is to: at least one adult.")
+
+    @property
+    def addressees_offered(self) -> bool:
+        return bool(self.addressees.choices) and self.addressees_shown.data == "1"
+
+
+class NewLetterForm(AddresseesMixin, FlaskForm):
+    """What a new letter starts from: a template or a blank page, the session it follows and
+    (in a family of several adults) whom it is to."""
 
     coaching_session_id = SelectField("The session it follows", coerce=id_choice)
     template = RadioField(
@@ -47,7 +76,7 @@ class NewLetterForm(FlaskForm):
     start = SubmitField("Start writing")
 
 
-class LetterForm(FlaskForm):
+class LetterForm(AddresseesMixin, FlaskForm):
     """The letter editor; ``version`` is the version of the letter the editor was opened on."""
 
     subject = StringField("Subject", validators=[Length(max=SUBJECT_MAX_CHARS)])

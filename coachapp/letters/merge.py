@@ -115,13 +115,35 @@ EXAMPLE_ACTION_ITEMS = [
 EXAMPLE_CHILDREN = [{"first_name": "Lena", "age": 4}, {"first_name": "Tom", "age": 7}]
 
 FIELDS: tuple[MergeField, ...] = (
-    MergeField("client.first_name", "The client's first name.", "Sofia", "first name"),
-    MergeField("client.last_name", "The client's last name.", "Marin", "last name"),
+    MergeField(
+        "client.first_name",
+        "The first name of the person the letter is written to (the first, if several).",
+        "Sofia",
+        "first name",
+    ),
+    MergeField(
+        "client.last_name",
+        "Their last name (the first addressee's, if several).",
+        "Marin",
+        "last name",
+    ),
     MergeField(
         "client.preferred_name",
-        "The name the client likes to be called; their first name if none is recorded.",
+        "The name they like to be called; their first name if none is recorded.",
         "Sofi",
         "preferred name",
+    ),
+    MergeField(
+        "letter.addressee_names",
+        "Everyone the letter is written to, by the names they like to be called.",
+        "Sofi and Marc",
+        "addressees' names",
+    ),
+    MergeField(
+        "letter.addressee_full_names",
+        "Everyone the letter is written to, by first and last name.",
+        "Sofia Marin and Marc Duval",
+        "addressees' full names",
     ),
     MergeField(
         "client.children_names",
@@ -167,7 +189,7 @@ FIELDS: tuple[MergeField, ...] = (
     MergeField("today", "Today's date.", "21 November 2026", "today's date"),
 )
 FIELDS_BY_PATH = {field.path: field for field in FIELDS}
-GROUPS = ("client", "coach", "session")
+GROUPS = ("client", "coach", "letter", "session")
 LOOP_FIELDS = ("index", "first", "last", "length", "revindex")
 ALLOWED_FILTERS = (
     "capitalize", "default", "first", "join", "last", "length", "lower", "title", "trim", "upper",
@@ -214,14 +236,16 @@ def bullet_list(items: Iterable[str]) -> str:
 
 
 def letter_context(
-    *, client, coach, coaching_session=None, zone: tzinfo, today: date
+    *, client, coach, coaching_session=None, zone: tzinfo, today: date, addressees=None
 ) -> dict[str, Any]:
     """The merge values for one client (and session), as plain values only.
 
     ``client``, ``coach`` and ``coaching_session`` are read, never handed to the template.
-    The letter is addressed to the family's first adult.
+    The client's names are the first addressee's, so templates written for one person
+    still read well; without addressees, the letter is to the family's first adult.
     """
-    addressee = client.first_adult
+    addressees = list(addressees or [client.first_adult])
+    addressee = addressees[0]
     children = [
         {
             "first_name": child.first_name,
@@ -240,6 +264,16 @@ def letter_context(
             "children_names": english_list(c["first_name"] for c in children)
             or empty("children's names"),
             "children": children,
+        },
+        "letter": {
+            "addressee_names": english_list(
+                adult.preferred_name or adult.first_name for adult in addressees
+            )
+            or empty("addressees' names"),
+            "addressee_full_names": english_list(
+                f"{adult.first_name} {adult.last_name}".strip() for adult in addressees
+            )
+            or empty("addressees' full names"),
         },
         "coach": {
             "name": coach.name or empty("your name"),
@@ -272,7 +306,7 @@ def _session_values(coaching_session, zone: tzinfo) -> dict[str, Any]:
 
 def example_context(coach=None) -> dict[str, Any]:
     """Values for the example client, with the coach's own name when given."""
-    context: dict[str, Any] = {"client": {}, "coach": {}, "session": {}}
+    context: dict[str, Any] = {group: {} for group in GROUPS}
     for field in FIELDS:
         if "." in field.path:
             group, name = field.path.split(".")

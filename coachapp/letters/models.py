@@ -3,9 +3,10 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, LargeBinary, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from coachapp.clients.models import Adult
 from coachapp.extensions import db, value_enum
 from coachapp.timeutil import UTCDateTime, utcnow
 
@@ -33,6 +34,24 @@ class LetterTemplate(db.Model):
     starter_key: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+# To whom a letter is written: one adult of its family, or several jointly.
+letter_addressees = Table(
+    "letter_addressees",
+    db.metadata,
+    Column(
+        "letter_id",
+        ForeignKey("letters.id", ondelete="CASCADE", name="fk_letter_addressees_letter"),
+        primary_key=True,
+    ),
+    Column(
+        "adult_id",
+        ForeignKey("adults.id", ondelete="CASCADE", name="fk_letter_addressees_adult"),
+        primary_key=True,
+        index=True,
+    ),
+)
 
 
 class Letter(db.Model):
@@ -66,12 +85,20 @@ class Letter(db.Model):
     client = relationship("Client")
     coaching_session = relationship("CoachingSession")
     template = relationship(LetterTemplate)
+    addressees: Mapped[list[Adult]] = relationship(
+        secondary=letter_addressees, order_by=(Adult.position, Adult.id), passive_deletes=True
+    )
     revisions: Mapped[list["LetterRevision"]] = relationship(
         back_populates="letter",
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="LetterRevision.number",
     )
+
+    @property
+    def first_addressee(self) -> Adult:
+        """Whom the letter greets by name; the family's first adult if none is chosen yet."""
+        return self.addressees[0] if self.addressees else self.client.first_adult
 
 
 class LetterRevision(db.Model):

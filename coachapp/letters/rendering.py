@@ -78,7 +78,7 @@ def letter_document(letter: Letter) -> PrintDocument:
         "pdf/letter.html",
         letter=letter,
         client=letter.client,
-        addressee=letter.client.first_adult,
+        addressees=letter.addressees or [letter.client.first_adult],
         letterhead=letterhead,
         date=letter_date(letter, coach, letterhead.paper_size),
         body=_body_html(letter.body or ""),

@@ -8,6 +8,7 @@ from sqlalchemy import update
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
 from coachapp.auth.models import User
+from coachapp.clients.models import Adult, and_list
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterStatus
 from coachapp.letters.rendering import letter_pdf
@@ -23,42 +24,50 @@ log = logging.getLogger(__name__)
 PERSONAL_MESSAGE_MAX_CHARS = 5000
 
 
-def letter_idempotency_key(letter: Letter) -> str:
-    """A letter is e-mailed at most once."""
-    return f"letter-{letter.id}"
+def letter_idempotency_key(letter: Letter, adult: Adult) -> str:
+    """A letter is e-mailed at most once to each of its addressees."""
+    return f"letter-{letter.id}-adult-{adult.id}"
 
 
-def send_letter(letter: Letter, sender: User, personal_message: str) -> OutboxMessage:
-    """Mark an approved letter sent and queue its e-mail, in one transaction. Flushes.
+def send_letter(letter: Letter, sender: User, personal_message: str) -> list[OutboxMessage]:
+    """Mark an approved letter sent and queue one e-mail per addressee, in one transaction.
 
-    Refused (LetterRefused) unless the letter is approved and the client has an e-mail
-    address; a second send of the same letter is refused, never e-mailed twice.
+    Each addressee with an e-mail address gets their own message, addressed to them
+    alone. Refused (LetterRefused) unless the letter is approved and one addressee has an
+    e-mail address; a second send of the same letter is refused, never e-mailed twice.
+    Flushes.
     """
     if letter.status is LetterStatus.SENT:
         raise LetterRefused(f"This letter was already sent to {letter.sent_to}.")
     if letter.status is not LetterStatus.APPROVED:
         raise LetterRefused("Approve the letter before sending it.")
-    # Addressed to the family's first adult (a family of one: the client).
-    recipient = (letter.client.first_adult.email or "").strip()
-    if not recipient:
+    recipients = [adult for adult in letter.addressees if (adult.email or "").strip()]
+    if not recipients:
+        names = and_list([adult.full_name for adult in letter.addressees])
         raise LetterRefused(
-            f"{letter.client.display_name} has no e-mail address yet: add one to their "
-            "details, then send the letter."
+            f"{names or letter.client.display_name} has no e-mail address yet: add one to "
+            "their details, then send the letter."
         )
-    _claim_sending(letter, recipient)
-    message = enqueue(_letter_email(letter, sender, recipient, personal_message))
+    # Kept to the column's length; each recipient's own message is in the outbox.
+    _claim_sending(letter, ", ".join(adult.email.strip() for adult in recipients)[:254])
+    messages = [
+        enqueue(_letter_email(letter, sender, adult, personal_message)) for adult in recipients
+    ]
     record_event(AuditAction.LETTER_SENT, client_id=letter.client_id, target=letter, actor=sender)
-    log.info("User %s sent letter %s (outbox message %s)", sender.id, letter.id, message.id)
-    return message
+    log.info(
+        "User %s sent letter %s (outbox messages %s)",
+        sender.id, letter.id, ", ".join(str(message.id) for message in messages),
+    )
+    return messages
 
 
-def _claim_sending(letter: Letter, recipient: str) -> None:
+def _claim_sending(letter: Letter, sent_to: str) -> None:
     """approved → sent with a conditional UPDATE, so two clicks cannot both send."""
     now = utcnow()
     claimed = db.session.execute(
         update(Letter)
         .where(Letter.id == letter.id, Letter.status == LetterStatus.APPROVED)
-        .values(status=LetterStatus.SENT, sent_at=now, sent_to=recipient, updated_at=now)
+        .values(status=LetterStatus.SENT, sent_at=now, sent_to=sent_to, updated_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
@@ -66,20 +75,20 @@ def _claim_sending(letter: Letter, recipient: str) -> None:
     db.session.refresh(letter)
 
 
-def _letter_email(letter: Letter, sender: User, recipient: str, personal_message: str) -> Email:
+def _letter_email(letter: Letter, sender: User, adult: Adult, personal_message: str) -> Email:
     context = {
         "letter": letter,
         "coach": sender,
-        "addressee": letter.client.first_adult,
+        "addressee": adult,
         "personal_message": personal_message.replace("\r\n", "\n").strip(),
     }
     return Email(
         kind="letter",
-        recipient=recipient,
+        recipient=adult.email.strip(),
         subject=letter.subject or f"A letter from {sender.name}",
         text=render_template("email/letter.txt", **context),
         html=render_template("email/letter.html", **context),
-        idempotency_key=letter_idempotency_key(letter),
+        idempotency_key=letter_idempotency_key(letter, adult),
         coach_id=letter.coach_id,
         letter_id=letter.id,
         reply_to=sender.email,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
 from coachapp.auth.models import User
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult, Client, and_list
 from coachapp.coaching.models import CoachingSession
 from coachapp.documents.pdf import file_url
 from coachapp.extensions import db
@@ -255,7 +255,12 @@ def client_sessions(client: Client, limit: int = 30) -> list[CoachingSession]:
     )
 
 
-def merge_values(coach: User, client: Client, coaching_session: CoachingSession | None) -> dict:
+def merge_values(
+    coach: User,
+    client: Client,
+    coaching_session: CoachingSession | None,
+    addressees: list[Adult] | None = None,
+) -> dict:
     """The merge fields for this client and session, dates in the coach's time zone."""
     return letter_context(
         client=client,
@@ -263,7 +268,25 @@ def merge_values(coach: User, client: Client, coaching_session: CoachingSession 
         coaching_session=coaching_session,
         zone=user_zone(coach),
         today=local_today(coach),
+        addressees=addressees,
     )
+
+
+def default_addressees(client: Client, coaching_session: CoachingSession | None) -> list[Adult]:
+    """Who a new letter is to: the session's attendees, else the family's first adult."""
+    if coaching_session is not None and coaching_session.attendees:
+        return list(coaching_session.attendees)
+    return [client.first_adult]
+
+
+def checked_addressees(client: Client, adults: list[Adult]) -> list[Adult]:
+    """The addressees in family order; LetterRefused unless one or more, all of this family."""
+    if not adults:
+        raise LetterRefused("Choose whom the letter is to: tick at least one adult.")
+    if any(adult.client_id != client.id for adult in adults):
+        raise LetterRefused("A letter can only be addressed to adults of its own family.")
+    chosen = {adult.id for adult in adults}
+    return [adult for adult in client.adults if adult.id in chosen]
 
 
 def draft_letter(
@@ -271,18 +294,25 @@ def draft_letter(
     client: Client,
     coaching_session: CoachingSession | None = None,
     template: LetterTemplate | None = None,
+    addressees: list[Adult] | None = None,
 ) -> Letter:
     """A new draft for the client, filled in from the template (or blank); revision 1.
 
-    Raises MergeError when the template cannot be filled in. Flushes, does not commit.
+    Addressed to ``addressees`` (by default the session's attendees, else the first
+    adult). Raises MergeError when the template cannot be filled in, LetterRefused for
+    addressees outside the family. Flushes, does not commit.
     """
+    if addressees is None:
+        addressees = default_addressees(client, coaching_session)
+    addressees = checked_addressees(client, addressees)
     if template is not None:
-        values = merge_values(coach, client, coaching_session)
+        values = merge_values(coach, client, coaching_session, addressees)
         subject = _one_line(render_text(template.subject, values))
         body = tidy(render_text(template.body, values))
     else:
-        subject, body = "", blank_letter_body(client, coach)
+        subject, body = "", blank_letter_body(addressees, coach)
     letter = Letter(
+        addressees=addressees,
         coach_id=coach.id,
         client=client,
         coaching_session=coaching_session,
@@ -299,9 +329,9 @@ def draft_letter(
     return letter
 
 
-def blank_letter_body(client: Client, coach: User) -> str:
-    """A greeting, a place for the letter and the coach's name."""
-    name = client.first_names
+def blank_letter_body(addressees: list[Adult], coach: User) -> str:
+    """A greeting to the addressees, a place for the letter and the coach's name."""
+    name = and_list([adult.preferred_name or adult.first_name for adult in addressees])
     return f"Dear {name},\n\n[[your letter]]\n\nWith warmth,\n\n{coach.name}\n"
 
 
@@ -324,6 +354,7 @@ def preview_document(letter: Letter, subject: str, body: str) -> str:
         sent_at=letter.sent_at,
     )
     unsaved.client = letter.client
+    unsaved.addressees = list(letter.addressees)
     html = _browser_image_urls(letter_html(unsaved), letter.coach_id)
     links = "".join(
         f'<link rel="stylesheet" href="{escape(url_for("static", filename=name))}">'
@@ -363,19 +394,34 @@ class SaveOutcome:
 
 
 def save_letter(
-    letter: Letter, *, subject: str, body: str, based_on: int, author: User, reason: str = "save"
+    letter: Letter,
+    *,
+    subject: str,
+    body: str,
+    based_on: int,
+    author: User,
+    reason: str = "save",
+    addressees: list[Adult] | None = None,
 ) -> SaveOutcome:
     """Store the coach's text as a new revision, unless the letter moved on since ``based_on``.
 
-    Raises LetterConflict when another save came first (text identical to what is
-    stored is not a conflict), LetterRefused for a sent letter. Flushes, does not commit.
+    ``addressees``, when given, replace the letter's; changing them is an edit like any
+    other. Raises LetterConflict when another save came first (text identical to what is
+    stored is not a conflict), LetterRefused for a sent letter or addressees that cannot
+    be. Flushes, does not commit.
     """
     _refuse_if_sent(letter)
     body = normalise_newlines(body)
-    if letter.subject == subject and letter.body == body:
+    if addressees is not None:
+        addressees = checked_addressees(letter.client, addressees)
+        if addressees == list(letter.addressees):
+            addressees = None
+    if letter.subject == subject and letter.body == body and addressees is None:
         return SaveOutcome(changed=False)
     _claim_version(letter, based_on)
     letter.subject, letter.body = subject, body
+    if addressees is not None:
+        letter.addressees = addressees
     returned = _return_to_draft(letter)
     revision = _add_revision(letter, author, reason)
     log.info("User %s saved letter %s (version %s)", author.id, letter.id, letter.version)

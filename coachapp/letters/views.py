@@ -41,6 +41,7 @@ from coachapp.letters.services import (
     approve_letter,
     client_sessions,
     coach_templates,
+    default_addressees,
     delete_draft,
     diff_rows,
     draft_letter,
@@ -117,6 +118,7 @@ def new():
     if coaching_session and coaching_session not in sessions:
         sessions.insert(0, coaching_session)
     form = _new_letter_form(templates, sessions, coaching_session)
+    _offer_addressees(form, client, default_addressees(client, coaching_session))
     if form.validate_on_submit():
         chosen = next((s for s in sessions if s.id == form.coaching_session_id.data), None)
         letter = _start_letter(form, client, chosen)
@@ -148,13 +150,32 @@ def _new_letter_form(templates, sessions, coaching_session) -> NewLetterForm:
     return form
 
 
+def _offer_addressees(form: NewLetterForm | LetterForm, client, ticked) -> None:
+    """“To” boxes for a family of several adults, ticked as given when the page opens."""
+    if len(client.adults) < 2:
+        return
+    form.addressees.choices = [SelectChoice(a.id, a.display_name) for a in client.adults]
+    if request.method == "GET":
+        form.addressees_shown.data = "1"
+        form.addressees.data = [adult.id for adult in ticked]
+
+
+def _chosen_addressees(form: NewLetterForm | LetterForm, client):
+    """The adults ticked in the form, or None when the form did not offer the boxes."""
+    if not form.addressees_offered:
+        return None
+    return [adult for adult in client.adults if adult.id in form.addressees.data]
+
+
 def _start_letter(form: NewLetterForm, client, coaching_session) -> Letter | None:
     """Create the draft; on a template that cannot be filled in, explain it on the form."""
     template = None
     if form.template.data != "blank":
         template = get_template_or_404(int(form.template.data))
     try:
-        return draft_letter(current_user, client, coaching_session, template)
+        return draft_letter(
+            current_user, client, coaching_session, template, _chosen_addressees(form, client)
+        )
     except MergeError as error:
         db.session.rollback()
         form.template.errors.append(
@@ -205,13 +226,14 @@ def send(letter_id: int):
                 if form.personal_message.errors
                 else "The page was out of date: read the letter again, then send it."
             )
-        message = send_letter(letter, current_user, form.personal_message.data or "")
+        messages = send_letter(letter, current_user, form.personal_message.data or "")
     except (LetterRefused, MailError) as error:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("letters.detail", letter_id=letter_id))
     db.session.commit()
-    send_soon(message)
+    for message in messages:
+        send_soon(message)
     flash(f"The letter is on its way to {letter.sent_to}. {where_mail_goes()}", "success")
     return redirect(url_for("letters.detail", letter_id=letter.id))
 
@@ -230,6 +252,7 @@ def edit(letter_id: int):
         )
     else:
         form = LetterForm()
+    _offer_addressees(form, letter.client, letter.addressees)
     if form.validate_on_submit():
         try:
             outcome = _save(letter, form, "save")
@@ -253,6 +276,8 @@ def _save(letter: Letter, form: LetterForm, reason: str) -> SaveOutcome:
         based_on=form.version.data,
         author=current_user,
         reason=reason,
+        # Autosave keeps the text only; whom the letter is to changes on Save.
+        addressees=_chosen_addressees(form, letter.client) if reason == "save" else None,
     )
 
 
@@ -298,6 +323,7 @@ def autosave(letter_id: int):
     """Save the editor's text as the coach types (JSON); the same conflict rule as Save."""
     letter = get_letter_or_404(letter_id)
     form = LetterForm()
+    _offer_addressees(form, letter.client, letter.addressees)
     if not form.validate():
         errors = [error for errors in form.errors.values() for error in errors]
         return jsonify(ok=False, message="Not saved yet: " + " ".join(errors)), 400
