@@ -11,7 +11,7 @@ from typing import IO
 
 from flask import abort, render_template
 from flask_login import current_user
-from sqlalchemy import false, func, select, true
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from coachapp.clients.models import Adult, Client
@@ -50,16 +50,12 @@ def signed_in_adult(client_record: Client) -> Adult:
 
 
 def sees_family_records(client_record: Client) -> bool:
-    """Whether the signed-in adult sees the family's letters and everyone's activity.
+    """Whether the signed-in adult sees everyone's activity on the family's records.
 
-    Until letters name their addressees, they go to the family's first adult only: another
-    adult (a separated parent, say) must never read what was written without them.
+    The family's first adult does; another adult (a separated parent, say) sees only
+    their own, so they never read what was done without them.
     """
     return signed_in_adult(client_record) is client_record.first_adult
-
-
-def _first_adult_only(client_record: Client):
-    return true() if sees_family_records(client_record) else false()
 
 
 def _session_seen_by(adult: Adult):
@@ -145,7 +141,8 @@ def _sent_letters_query(client_record: Client):
     return select(Letter).where(
         Letter.client_id == client_record.id,
         Letter.status == LetterStatus.SENT,
-        _first_adult_only(client_record),
+        # A letter is read by those it is written to, never by the rest of the family.
+        Letter.addressees.any(Adult.id == signed_in_adult(client_record).id),
     )
 
 
