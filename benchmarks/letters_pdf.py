@@ -106,6 +106,7 @@ def seed() -> int:
 def new_letter(client_id: int, number: int) -> Letter:
     client = db.session.get(Client, client_id)
     letter = Letter(coach_id=client.coach_id, client_id=client.id,
+                    addressees=[client.first_adult],
                     subject="After our first session", body=letter_body(number))
     db.session.add(letter)
     db.session.commit()

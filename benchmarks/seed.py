@@ -42,7 +42,7 @@ from coachapp.coaching.models import (
 from coachapp.coaching.search import reindex_sessions
 from coachapp.extensions import db
 from coachapp.letters.letterhead import get_letterhead, prepare_image, store_image
-from coachapp.letters.models import Letter, LetterStatus
+from coachapp.letters.models import Letter, LetterStatus, letter_addressees
 
 PASSWORD = "benchmark-password"  # noqa: S105  (a throwaway database)
 OWNER_EMAIL = "owner@example.com"
@@ -237,6 +237,15 @@ def _letters(coach: User, letters_per_client: dict[int, int], now: datetime) -> 
                 "sent_to": "client@example.com" if sent else None,
             })
     db.session.execute(insert(Letter), rows)
+    # Each letter is to its family's first adult: it is whom the portal shows it.
+    db.session.execute(
+        insert(letter_addressees).from_select(
+            ["letter_id", "adult_id"],
+            select(Letter.id, Adult.id)
+            .join(Adult, (Adult.client_id == Letter.client_id) & (Adult.position == 0))
+            .where(Letter.coach_id == coach.id),
+        )
+    )
 
 
 def _blog(coach: User, post_count: int, comment_count: int, now: datetime) -> str:
@@ -303,7 +312,8 @@ def _writers(owner: User, count: int, now: datetime) -> list[tuple[str, int, int
             attendees=list(client.adults),
         )
         letter = Letter(coach_id=coach.id, client_id=client.id, subject="After our session",
-                        body=letter_body(number, f"Writer{number}"))
+                        body=letter_body(number, f"Writer{number}"),
+                        addressees=list(client.adults))
         db.session.add_all([coaching_session, letter])
         db.session.flush()
         writers.append((coach.email, client.id, coaching_session.id, letter.id))
