@@ -232,8 +232,7 @@ def send(letter_id: int):
         flash(str(error), "error")
         return redirect(url_for("letters.detail", letter_id=letter_id))
     db.session.commit()
-    for message in messages:
-        send_soon(message)
+    send_soon(*messages)
     flash(f"The letter is on its way to {letter.sent_to}. {where_mail_goes()}", "success")
     return redirect(url_for("letters.detail", letter_id=letter.id))
 

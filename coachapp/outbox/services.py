@@ -194,10 +194,13 @@ def send_due(limit: int = 20, only: list[int] | None = None) -> dict[str, int]:
             return counts
 
 
-def send_soon(message: OutboxMessage) -> None:
-    """Try to deliver the message once the response has gone out; never raises."""
+def send_soon(*messages: OutboxMessage) -> None:
+    """Try to deliver the messages once the response has gone out; never raises.
+
+    One attempt delivers them all (a letter to several addressees queues several).
+    """
     app = current_app._get_current_object()
-    message_id = message.id
+    message_ids = [message.id for message in messages]
 
     @after_this_request
     def _attempt_after_response(response):
@@ -205,7 +208,7 @@ def send_soon(message: OutboxMessage) -> None:
 
         def attempt() -> None:
             if once.acquire(blocking=False):
-                _best_effort(app, message_id)
+                _best_effort(app, message_ids)
 
         timer = threading.Timer(UNCLOSED_RESPONSE_DELIVERY_SECONDS, attempt)
         timer.daemon = True
@@ -219,13 +222,13 @@ def send_soon(message: OutboxMessage) -> None:
         return response
 
 
-def _best_effort(app: Flask, message_id: int) -> None:
+def _best_effort(app: Flask, message_ids: list[int]) -> None:
     try:
         with app.app_context():
-            send_due(only=[message_id])
+            send_due(only=message_ids)
             db.session.remove()
     except Exception:  # the worker will try again; the request already succeeded
-        log.exception("Immediate delivery of outbox message %s failed", message_id)
+        log.exception("Immediate delivery of outbox messages %s failed", message_ids)
 
 
 # The coach's outbox page
