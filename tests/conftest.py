@@ -160,6 +160,19 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def page_text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def ticked(page: str, name: str) -> list[str]:
+    """The values of the ticked checkboxes called ``name`` on the page."""
+    values = []
+    for tag in re.findall(r"<input [^>]*>", page):
+        if f'name="{name}"' in tag and re.search(r"\bchecked\b", tag):
+            values.append(re.search(r'value="([^"]*)"', tag).group(1))
+    return values
+
+
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

@@ -22,7 +22,7 @@ from coachapp.letters.services import draft_letter
 from coachapp.outbox.models import OutboxMessage
 from coachapp.paths import MIGRATIONS_FOLDER
 from coachapp.timeutil import utcnow
-from tests.conftest import make_test_app
+from tests.conftest import make_test_app, page_text, ticked
 from tests.factories import (
     PASSWORD,
     add_family_adult,
@@ -35,19 +35,6 @@ from tests.factories import (
 
 JOINT = "JOINT-LETTER: to the two of you"
 SOFIA_ONLY = "SOFIA-ONLY: written to Sofia alone"
-
-
-def page_text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def ticked(page: str, name: str) -> list[str]:
-    """The values of the ticked checkboxes called ``name`` on the page."""
-    values = []
-    for tag in re.findall(r"<input [^>]*>", page):
-        if f'name="{name}"' in tag and re.search(r"\bchecked\b", tag):
-            values.append(re.search(r'value="([^"]*)"', tag).group(1))
-    return values
 
 
 def csrf(page: str) -> dict:

@@ -15,7 +15,7 @@ from coachapp.clients.models import Adult, Client
 from coachapp.coaching.models import ActionItem, CoachingSession
 from coachapp.extensions import db, init_migrations
 from coachapp.paths import MIGRATIONS_FOLDER
-from tests.conftest import make_test_app, statements_for
+from tests.conftest import make_test_app, page_text, statements_for, ticked
 from tests.factories import (
     PASSWORD,
     add_family_adult,
@@ -33,19 +33,6 @@ FAMILY_STEP = "FAMILY-STEP: one story each evening"
 SOFIA_STEP = "SOFIA-STEP: ten minutes for herself"
 MARC_STEP = "MARC-STEP: call the nursery"
 ALONE_STEP = "ALONE-STEP: write to her mother"
-
-
-def page_text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def ticked(page: str, name: str) -> list[str]:
-    """The values of the ticked checkboxes called ``name`` on the page."""
-    values = []
-    for tag in re.findall(r"<input [^>]*>", page):
-        if f'name="{name}"' in tag and re.search(r"\bchecked\b", tag):
-            values.append(re.search(r'value="([^"]*)"', tag).group(1))
-    return values
 
 
 def sign_in(client, email: str) -> None:

@@ -62,7 +62,6 @@ ADULT_FIELDS = (
     "preferred_contact",
 )
 FAMILY_FIELDS = ("situation", "goals", "notes", "identifying_words")
-PROFILE_FIELDS = ADULT_FIELDS + FAMILY_FIELDS
 
 
 @dataclass
