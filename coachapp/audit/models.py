@@ -36,6 +36,7 @@ class AuditAction(enum.StrEnum):
     CLIENT_DELETED = "client_deleted"
     ADULT_ADDED = "adult_added"
     ADULT_REMOVED = "adult_removed"
+    KEEP_APART_CHANGED = "keep_apart_changed"
     AUDIT_EXPORTED = "audit_exported"
 
     @property
@@ -67,6 +68,7 @@ ACTION_LABELS = {
     AuditAction.CLIENT_DELETED: "Deleted a client",
     AuditAction.ADULT_ADDED: "Added an adult to a family",
     AuditAction.ADULT_REMOVED: "Removed an adult from a family",
+    AuditAction.KEEP_APART_CHANGED: "Changed whether a family's adults are kept apart",
     AuditAction.AUDIT_EXPORTED: "Exported the audit log",
 }
 

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coachapp.extensions import db
@@ -33,6 +33,9 @@ class Client(db.Model):
     # Other words that would identify the family in a published letter, one per line
     # (a town, a school, a workplace); the anonymiser removes them as it removes names.
     identifying_words: Mapped[str] = mapped_column(Text, default="")
+    # Separated parents in conflict, or a safety concern: the adults never see each
+    # other's contact details, individual sessions, letters or activity.
+    keep_apart: Mapped[bool] = mapped_column(default=False, server_default=false())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

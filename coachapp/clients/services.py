@@ -11,6 +11,8 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from coachapp.audit.models import AuditAction
+from coachapp.audit.services import record_event
 from coachapp.auth.models import User, new_session_token
 from coachapp.auth.signals import client_record_wanted
 from coachapp.clients.models import Adult, Child, Client, Tag
@@ -142,6 +144,23 @@ def remove_adult(adult: Adult) -> None:
         portal_login.active = False
         portal_login.session_token = new_session_token()  # signed out everywhere
     log.info("Adult %s left client %s", adult.id, client.id)
+
+
+def set_keep_apart(client: Client, keep_apart: bool) -> bool:
+    """Keep the family's adults apart, or stop; True when that changed. Every change is in
+    the activity log, because it decides what each adult sees. Does not commit."""
+    if client.keep_apart == keep_apart:
+        return False
+    client.keep_apart = keep_apart
+    client.updated_at = utcnow()
+    record_event(
+        AuditAction.KEEP_APART_CHANGED,
+        client_id=client.id,
+        target=client,
+        detail="Adults kept apart" if keep_apart else "Adults no longer kept apart",
+    )
+    log.info("Client %s keep apart: %s", client.id, keep_apart)
+    return True
 
 
 def get_client_or_404(client_id: int, coach: User | None = None) -> Client:
