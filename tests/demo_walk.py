@@ -128,10 +128,19 @@ def walk_demo(app) -> list[Fetched]:
     return fetched
 
 
-def _walk_as(app, role: str, start_pages: tuple[str, ...]) -> list[Fetched]:
+def walk_as(app, email: str, password: str, start_pages=START_PAGES["client"]) -> list[Fetched]:
+    """Walk ``app`` signed in as someone other than the demo's people (an adult of a test's
+    own family, say), from the portal unless told."""
+    return _walk_as(app, "client", start_pages, (email, password))
+
+
+def _walk_as(
+    app, role: str, start_pages: tuple[str, ...], credentials: tuple[str, str] | None = None
+) -> list[Fetched]:
     browser = Browser(app.test_client())
-    if role in SIGN_INS:
-        answer = browser.login(*SIGN_INS[role])
+    credentials = credentials or SIGN_INS.get(role)
+    if credentials:
+        answer = browser.login(*credentials)
         assert answer.status_code in REDIRECTS, f"the {role} could not sign in"
     routes = app.url_map.bind("localhost")
     same_site = {"", "localhost", urlsplit(app.config["CANONICAL_URL"]).netloc}

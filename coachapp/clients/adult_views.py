@@ -9,7 +9,7 @@ from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
 from coachapp.auth.services import AccountError
 from coachapp.clients.blueprints import bp
-from coachapp.clients.forms import ActionForm, AdultForm
+from coachapp.clients.forms import ActionForm, AdultForm, KeepApartForm
 from coachapp.clients.invitations import invite_adult
 from coachapp.clients.services import (
     AdultData,
@@ -18,6 +18,7 @@ from coachapp.clients.services import (
     get_adult_or_404,
     get_client_or_404,
     remove_adult,
+    set_keep_apart,
     update_adult,
 )
 from coachapp.extensions import db
@@ -34,8 +35,10 @@ def add_adult_view(client_id: int):
     if form.validate_on_submit():
         adult = add_adult(client, form.adult_data())
         record_event(AuditAction.ADULT_ADDED, client_id=client.id, target=adult)
+        changes = set_keep_apart(client, True) if form.keep_apart.data else []
         db.session.commit()
-        flash(f"{adult.display_name} is now part of the family.", "success")
+        flash(" ".join([f"{adult.display_name} is now part of the family.", *changes]),
+              "success")
         return redirect(url_for(".detail", client_id=client.id))
     return _render_form(form, client, adult=None)
 
@@ -103,6 +106,21 @@ def remove_adult_view(client_id: int, adult_id: int):
               "success")
         return redirect(url_for(".detail", client_id=client.id))
     return render_template("clients/remove_adult.html", client=client, adult=adult, form=form)
+
+
+@bp.post("/<int:client_id>/keep-apart", endpoint="keep_apart")
+@coach_required
+def keep_apart_view(client_id: int):
+    """Keep the family's adults apart, or stop; the change is in the activity log."""
+    client = get_client_or_404(client_id)
+    form = KeepApartForm()
+    if not form.validate_on_submit():
+        flash("The page was out of date; try again.", "error")
+        return redirect(url_for(".detail", client_id=client.id))
+    changes = set_keep_apart(client, form.keep_apart.data)
+    db.session.commit()
+    flash(" ".join(changes) or "Nothing to change.", "success")
+    return redirect(url_for(".detail", client_id=client.id, _anchor="keep-apart"))
 
 
 def _render_form(form: AdultForm, client, adult):

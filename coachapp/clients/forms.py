@@ -5,6 +5,7 @@ import re
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     FieldList,
     Form,
     FormField,
@@ -192,6 +193,12 @@ class ActionForm(FlaskForm):
     """No fields, only the CSRF token: for buttons that archive, restore or delete."""
 
 
+class KeepApartForm(FlaskForm):
+    """Keep a family's adults apart, or stop."""
+
+    keep_apart = BooleanField("Keep the adults apart")
+
+
 class AdultForm(FlaskForm):
     """Another adult of the family: a second parent, a partner, a grandparent."""
 
@@ -215,6 +222,16 @@ class AdultForm(FlaskForm):
         "Preferred contact",
         choices=[SelectChoice(value, label) for value, label in CONTACT_METHODS.items()],
         default="email",
+    )
+
+    # Offered when the adult is added; changed later on the family's page.
+    keep_apart = BooleanField(
+        "Keep the adults apart",
+        description=(
+            "For separated parents in conflict, or for safety: they never see each other's "
+            "contact details, their sessions alone, their letters or their activity. Joint "
+            "sessions and joint letters are seen by both."
+        ),
     )
 
     def adult_data(self) -> AdultData:

@@ -15,7 +15,8 @@ from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
 from coachapp.auth.models import User, new_session_token
 from coachapp.auth.signals import client_record_wanted
-from coachapp.clients.models import Adult, Child, Client, Tag
+from coachapp.clients.models import Adult, Child, Client, Tag, and_list
+from coachapp.clients.signals import keep_apart_starting
 from coachapp.extensions import db
 from coachapp.ids import page_number
 from coachapp.timeutil import utcnow
@@ -146,11 +147,15 @@ def remove_adult(adult: Adult) -> None:
     log.info("Adult %s left client %s", adult.id, client.id)
 
 
-def set_keep_apart(client: Client, keep_apart: bool) -> bool:
-    """Keep the family's adults apart, or stop; True when that changed. Every change is in
-    the activity log, because it decides what each adult sees. Does not commit."""
+def set_keep_apart(client: Client, keep_apart: bool) -> list[str]:
+    """Keep the family's adults apart, or stop. Returns what changed, in sentences for the
+    coach (none when nothing did). Every change is in the activity log, because it decides
+    what each adult sees. Does not commit."""
     if client.keep_apart == keep_apart:
-        return False
+        return []
+    taken_back = []
+    if keep_apart:
+        taken_back = [said for _, said in keep_apart_starting.send(client) if said]
     client.keep_apart = keep_apart
     client.updated_at = utcnow()
     record_event(
@@ -160,7 +165,11 @@ def set_keep_apart(client: Client, keep_apart: bool) -> bool:
         detail="Adults kept apart" if keep_apart else "Adults no longer kept apart",
     )
     log.info("Client %s keep apart: %s", client.id, keep_apart)
-    return True
+    names = and_list([adult.preferred_name or adult.first_name for adult in client.adults])
+    if keep_apart:
+        return [f"{names} are now kept apart: each sees only their own and joint records.",
+                *taken_back]
+    return [f"{names} are no longer kept apart."]
 
 
 def get_client_or_404(client_id: int, coach: User | None = None) -> Client:

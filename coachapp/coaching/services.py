@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from coachapp.auth.models import User
-from coachapp.clients.models import Adult, Client
+from coachapp.clients.models import Adult, Client, and_list
 from coachapp.clients.services import first_adult_name_order
 from coachapp.coaching.models import (
     ActionItem,
@@ -147,6 +147,45 @@ class NotOfTheFamily(ValueError):
     """An adult named for a session is not one of its family's adults."""
 
 
+class KeptApart(ValueError):
+    """What the coach asked would show one kept-apart adult another's session.
+
+    ``step`` is the position of the action-item row at fault, or None when it is the
+    sharing."""
+
+    def __init__(self, message: str, step: int | None = None):
+        super().__init__(message)
+        self.step = step
+
+
+def check_kept_apart(
+    client: Client,
+    attendees: Sequence[Adult],
+    shared_with: Sequence[Adult] = (),
+    rows: Sequence[ActionItemInput] = (),
+) -> None:
+    """While a family is kept apart, a session is read only by those who attended it:
+    it is shared with no one else, and no one else's steps are in it. Raises KeptApart."""
+    if not client.keep_apart:
+        return
+    names = and_list([adult.preferred_name or adult.first_name for adult in client.adults])
+    if any(adult not in attendees for adult in shared_with):
+        raise KeptApart(
+            f"{names} are kept apart: a session is read only by those who attended it."
+        )
+    present = {adult.id for adult in attendees}
+    adults_by_id = {adult.id: adult for adult in client.adults}
+    for position, row in enumerate(rows):
+        if row.text.strip() and row.adult_id is not None and row.adult_id not in present:
+            absent = adults_by_id.get(row.adult_id)
+            name = (absent.preferred_name or absent.first_name) if absent else "They"
+            raise KeptApart(
+                f"{name} did not attend, and {names} are kept apart: a step for {name} "
+                "goes in a session they attend.",
+                step=position,
+            )
+
+
 def apply_session_form(
     coaching_session: CoachingSession,
     *,
@@ -165,9 +204,13 @@ def apply_session_form(
     """Copy what the coach typed into the session; blank action-item rows are skipped.
 
     ``attendees`` None records every adult of the family as attending. Raises
-    NotOfTheFamily, before changing anything, for an adult of another family.
+    NotOfTheFamily, before changing anything, for an adult of another family, and
+    KeptApart for a kept-apart family's session shown to someone who did not attend.
     """
     _check_family(client, [*(attendees or []), *shared_with], action_items)
+    check_kept_apart(
+        client, list(client.adults) if attendees is None else attendees, shared_with, action_items
+    )
     coaching_session.coach_id = client.coach_id
     coaching_session.client = client
     coaching_session.starts_at = starts_at
@@ -192,11 +235,32 @@ def record_attendance(
 ) -> None:
     """Who came to the session, and who else reads its summary (an attendee already does).
 
-    Raises NotOfTheFamily for an adult of another family.
+    Raises NotOfTheFamily for an adult of another family, KeptApart for sharing a kept-apart
+    family's session beyond those who attended.
     """
     _check_family(coaching_session.client, [*attendees, *shared_with])
+    check_kept_apart(coaching_session.client, attendees, shared_with)
     coaching_session.attendees = list(attendees)
     coaching_session.shared_with = [adult for adult in shared_with if adult not in attendees]
+
+
+def stop_sharing_beyond_attendees(client: Client) -> str:
+    """Before a family's adults are kept apart: no session stays shared with an adult who
+    did not attend it. Returns a sentence for the coach, or "" when none was."""
+    shared = list(
+        db.session.scalars(
+            select(CoachingSession)
+            .where(CoachingSession.client_id == client.id, CoachingSession.shared_with.any())
+            .options(selectinload(CoachingSession.shared_with))
+        )
+    )
+    for coaching_session in shared:
+        coaching_session.shared_with = []
+    if not shared:
+        return ""
+    if len(shared) == 1:
+        return "One session that was shared with someone who did not attend no longer is."
+    return f"{len(shared)} sessions that were shared with someone who did not attend no longer are."
 
 
 def _check_family(

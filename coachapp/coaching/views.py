@@ -22,6 +22,7 @@ from coachapp.coaching.search import (
 )
 from coachapp.coaching.services import (
     ActionItemInput,
+    KeptApart,
     apply_session_form,
     coach_clients_for_choice,
     coach_note_templates,
@@ -65,7 +66,10 @@ def _prepare_attendance(form: CoachingSessionForm, family: Client | None) -> Non
     ignore whatever was posted for boxes that were not shown."""
     adults = family.adults if family else []
     form.attendees.choices = [SelectChoice(a.id, a.display_name) for a in adults]
-    form.shared_with.choices = list(form.attendees.choices)
+    # A kept-apart family's session is read only by those who attended it.
+    form.shared_with.choices = [] if family and family.keep_apart else list(form.attendees.choices)
+    if family and family.keep_apart:
+        form.shared_with.data = []
     for_choices = [SelectChoice("", "The family")] + [
         SelectChoice(a.id, a.preferred_name or a.first_name) for a in adults
     ]
@@ -75,6 +79,32 @@ def _prepare_attendance(form: CoachingSessionForm, family: Client | None) -> Non
             entry.for_adult.data = None
     if family is None:
         form.attendees.data, form.shared_with.data = [], []
+
+
+def _ask_who_attended(
+    form: CoachingSessionForm, family: Client | None, clients: list[Client]
+) -> Client | None:
+    """A kept-apart family chosen in the form itself is not recorded as attending in full,
+    as another family would be: the form comes back with its adults to tick."""
+    if family is not None:
+        return family
+    chosen = next((c for c in clients if c.id == form.client_id.data), None)
+    if chosen is None or not chosen.keep_apart or len(chosen.adults) < 2:
+        return None
+    form.attendance_family.data = str(chosen.id)
+    _prepare_attendance(form, chosen)
+    form.attendees.errors = [
+        f"{chosen.first_names} are kept apart: tick who attended, so that only they read it."
+    ]
+    return chosen
+
+
+def _show_refusal(form: CoachingSessionForm, refusal: KeptApart) -> None:
+    """Put a keep-apart refusal beside the field it is about."""
+    if refusal.step is None:
+        form.attendees.errors = [*form.attendees.errors, str(refusal)]
+        return
+    form.action_items[refusal.step].for_adult.errors = [str(refusal)]
 
 
 def _everyone_attends_hint(form: CoachingSessionForm, clients: list[Client]) -> bool:
@@ -151,7 +181,8 @@ def _session_form_page(
     clients: list[Client],
 ):
     _prepare_attendance(form, family)  # again, for a step row just added
-    status = 400 if form.errors else 200
+    refused = any(entry.for_adult.errors for entry in form.action_items)
+    status = 400 if form.errors or refused else 200
     return render_template(
         "coaching/form.html",
         form=form,
@@ -181,10 +212,18 @@ def new():
     if request.method == "POST" and _handle_form_buttons(form):
         return _session_form_page(form, None, family, clients)
     if form.validate_on_submit():
-        coaching_session = _save(form, CoachingSession(), family)
-        db.session.commit()
-        flash("Session saved.", "success")
-        return redirect(url_for("coaching.detail", coaching_session_id=coaching_session.id))
+        family = _ask_who_attended(form, family, clients)
+        if not form.errors:
+            try:
+                coaching_session = _save(form, CoachingSession(), family)
+            except KeptApart as refusal:
+                _show_refusal(form, refusal)
+            else:
+                db.session.commit()
+                flash("Session saved.", "success")
+                return redirect(
+                    url_for("coaching.detail", coaching_session_id=coaching_session.id)
+                )
     return _session_form_page(form, None, family, clients)
 
 
@@ -242,10 +281,18 @@ def edit(coaching_session_id: int):
     if request.method == "POST" and _handle_form_buttons(form):
         return _session_form_page(form, coaching_session, family, clients)
     if form.validate_on_submit():
-        _save(form, coaching_session, family)
-        db.session.commit()
-        flash("Session updated.", "success")
-        return redirect(url_for("coaching.detail", coaching_session_id=coaching_session.id))
+        family = _ask_who_attended(form, family, clients)
+        if not form.errors:
+            try:
+                _save(form, coaching_session, family)
+            except KeptApart as refusal:
+                _show_refusal(form, refusal)
+            else:
+                db.session.commit()
+                flash("Session updated.", "success")
+                return redirect(
+                    url_for("coaching.detail", coaching_session_id=coaching_session.id)
+                )
     return _session_form_page(form, coaching_session, family, clients)
 
 

@@ -74,11 +74,14 @@ def letter_document(letter: Letter) -> PrintDocument:
     coach, letterhead = coach_and_letterhead(letter.coach_id)
     logo = image_file(letterhead.logo_path)
     signature = image_file(letterhead.signature_image_path)
+    addressees = letter.addressees or [letter.client.first_adult]
     html = render_template(
         "pdf/letter.html",
         letter=letter,
         client=letter.client,
-        addressees=letter.addressees or [letter.client.first_adult],
+        addressees=addressees,
+        # A joint letter to adults kept apart must not give one the other's address.
+        addressee_contact=not (letter.client.keep_apart and len(addressees) > 1),
         letterhead=letterhead,
         date=letter_date(letter, coach, letterhead.paper_size),
         body=_body_html(letter.body or ""),

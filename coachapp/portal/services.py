@@ -59,10 +59,12 @@ def sees_family_records(client_record: Client) -> bool:
 
 
 def _session_seen_by(adult: Adult):
-    """Sessions the adult attended or with whom the coach shares them."""
-    return CoachingSession.attendees.any(Adult.id == adult.id) | CoachingSession.shared_with.any(
-        Adult.id == adult.id
-    )
+    """Sessions the adult attended or with whom the coach shares them; only those they
+    attended while the family is kept apart."""
+    attended = CoachingSession.attendees.any(Adult.id == adult.id)
+    if adult.client.keep_apart:
+        return attended
+    return attended | CoachingSession.shared_with.any(Adult.id == adult.id)
 
 
 def _shared_sessions_query(client_record: Client):
