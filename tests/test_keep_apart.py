@@ -259,3 +259,20 @@ def test_sharing_beyond_who_attended_is_refused_below_the_form_too(app, family):
         with pytest.raises(KeptApart):
             record_attendance(coaching_session, [sofia], shared_with=[marc])
         record_attendance(coaching_session, [sofia, marc])  # a joint session stays joint
+
+
+def test_a_joint_sessions_pdf_says_who_attended_and_whose_each_step_is(app, family):
+    from coachapp.coaching.models import ActionItem
+    from coachapp.portal.services import session_document
+
+    with app.app_context(), app.test_request_context():
+        joint = db.session.get(CoachingSession, family["joint"])
+        joint.action_items = [
+            ActionItem(position=0, text="One story each evening"),
+            ActionItem(position=1, text="Call the nursery", adult_id=family["marc"]),
+        ]
+        db.session.flush()
+        html = session_document(joint).html
+        assert "Attended by Sofia and Marc" in html
+        assert "Call the nursery <span class=\"due\">for Marc</span>" in html
+        assert "One story each evening <span" not in html  # the family's: no name

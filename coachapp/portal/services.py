@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from coachapp.clients.models import Adult, Client
+from coachapp.clients.models import Adult, Client, and_list
 from coachapp.coaching.models import ActionItem, CoachingSession
 from coachapp.documents.archive import zip_into_temporary_file
 from coachapp.documents.pdf import file_url
@@ -187,6 +187,8 @@ class SharedActionItem:
     text: str
     due_on: date | None
     done: bool
+    # Whose step it is in a family of several adults ("Sofia"); "" for the family's.
+    for_whom: str = ""
 
 
 def session_document(coaching_session: CoachingSession) -> PrintDocument:
@@ -198,6 +200,7 @@ def session_document(coaching_session: CoachingSession) -> PrintDocument:
     _coach, letterhead = coach_and_letterhead(coaching_session.coach_id)
     logo = image_file(letterhead.logo_path)
     zone = user_zone()
+    several_adults = len(coaching_session.client.adults) > 1
     html = render_template(
         "pdf/session.html",
         letterhead=letterhead,
@@ -206,8 +209,18 @@ def session_document(coaching_session: CoachingSession) -> PrintDocument:
         logo_url=file_url(logo) if logo else None,
         date=coaching_session.starts_at.astimezone(zone).strftime("%-d %B %Y"),
         summary=render_markdown(coaching_session.summary),
+        attended=and_list([a.preferred_name or a.first_name for a in coaching_session.attendees])
+        if several_adults
+        else "",
         action_items=[
-            SharedActionItem(item.text, item.due_on, item.done_at is not None)
+            SharedActionItem(
+                item.text,
+                item.due_on,
+                item.done_at is not None,
+                item.adult.preferred_name or item.adult.first_name
+                if several_adults and item.adult
+                else "",
+            )
             for item in coaching_session.action_items
         ],
     )
