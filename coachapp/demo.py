@@ -1,4 +1,4 @@
-"""A demo practice: a coach, five families, their children, months of sessions, letters, a blog."""
+"""A demo practice: a coach, six families, their children, months of sessions, letters, a blog."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,6 +16,7 @@ from coachapp.clients.services import (
     add_adult,
     archive_client,
     create_client,
+    set_keep_apart,
 )
 from coachapp.coaching.models import ActionItem, CoachingSession, SessionFormat
 from coachapp.coaching.services import coach_topics, record_attendance
@@ -35,6 +36,9 @@ DEMO_COACH_PASSWORD = "demo-coach-password"  # noqa: S105  (printed for demo use
 # The first demo client also gets a portal sign-in, to see coachapp as a parent does.
 DEMO_CLIENT_EMAIL = "sofia.marin@example.com"
 DEMO_CLIENT_PASSWORD = "demo-client-password"  # noqa: S105  (printed for demo users)
+# The separated parents kept apart sign in too, to see what each of them sees of the family.
+DEMO_APART_EMAILS = ("claire.bennett@example.com", "luca.romano@example.com")
+DEMO_PORTAL_EMAILS = (DEMO_CLIENT_EMAIL, *DEMO_APART_EMAILS)
 DEMO_TIMEZONE = "Europe/London"
 
 COACH_BIO = (
@@ -64,6 +68,10 @@ class DemoSession:
     action_items: tuple[str, ...] = ()
     follow_up_in_days: int | None = None
     topics: tuple[str, ...] = ()
+    # Who came, by e-mail address; none named means every adult of the family.
+    attendees: tuple[str, ...] = ()
+    # The e-mail address of the one adult the action items are for; "" for the whole family.
+    action_items_for: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,13 @@ class DemoClient:
     sessions: tuple[DemoSession, ...]
     tags: tuple[str, ...] = ()
     archived: bool = False
+    relation_to_children: str = ""
+    # The family's other adults, added with it (before its sessions).
+    other_adults: tuple[AdultData, ...] = ()
+    keep_apart: bool = False
 
+
+CLAIRE, LUCA = DEMO_APART_EMAILS
 
 DEMO_CLIENTS = (
     DemoClient(
@@ -298,6 +312,77 @@ DEMO_CLIENTS = (
             ),
         ),
     ),
+    # Separated parents who see the coach alone and together, and are kept apart.
+    DemoClient(
+        first_name="Claire",
+        last_name="Bennett",
+        pronouns="she/her",
+        email=CLAIRE,
+        phone="+44 7700 900987",
+        relation_to_children="Mother",
+        other_adults=(
+            AdultData(
+                first_name="Luca",
+                last_name="Romano",
+                pronouns="he/him",
+                email=LUCA,
+                phone="+44 7700 900988",
+                preferred_contact="phone",
+                relation_to_children="Father",
+            ),
+        ),
+        keep_apart=True,
+        children=(("Isla", 2016), ("Leo", 2019)),
+        situation=(
+            "Claire and Luca separated last year after eleven years together; Isla and Leo "
+            "spend alternate weeks in each home. They talk only through a messaging app, and "
+            "Claire asked that her new address and number stay private."
+        ),
+        goals="Two homes with the same few rules, and handovers the children no longer dread.",
+        preferred_contact="email",
+        tags=("co-parenting",),
+        sessions=(
+            DemoSession(
+                -63, 19, SessionFormat.VIDEO,
+                "Claire alone. Angry and exhausted; says Luca 'undoes every rule' on his weeks. "
+                "Underneath: fear that Isla prefers his house. Asked that Luca never sees her "
+                "new address or number.",
+                "We talked about the weeks in your own home, and what you can shape there "
+                "whatever happens in the other. You named the two rules that matter most to "
+                "you: bedtime, and no screens at the table.",
+                ("Write down your two rules, and how you will explain them to Isla and Leo",),
+                topics=("Separation and custody", "Co-parenting"),
+                attendees=(CLAIRE,),
+                action_items_for=CLAIRE,
+            ),
+            DemoSession(
+                -56, 18, SessionFormat.PHONE,
+                "Luca alone. Feels judged as the 'fun dad'; Leo cries at every handover from "
+                "his door and Luca takes it as blame. Would like handovers away from both homes.",
+                "We talked about Leo's tears at handover, and how often they mean a child feels "
+                "safe enough to let his feelings out. You would like handovers to be calmer "
+                "for him.",
+                ("Note how Leo is an hour after each handover",),
+                topics=("Co-parenting", "Confidence as a parent"),
+                attendees=(LUCA,),
+                action_items_for=LUCA,
+            ),
+            DemoSession(
+                -21, 17, SessionFormat.IN_PERSON,
+                "First joint session. Civil throughout; both relieved to agree on school "
+                "handovers. Screens still a sore point: left for next time. Contact details "
+                "kept out of the room, as agreed with Claire.",
+                "Together you agreed that Friday handovers will happen at school, so Isla and "
+                "Leo go from one home to the other without a goodbye on the doorstep. We left "
+                "screens for another day.",
+                ("Try handovers at school for the next four Fridays",),
+                follow_up_in_days=7,
+                topics=("Co-parenting", "Separation and custody"),
+                attendees=(CLAIRE, LUCA),
+            ),
+            DemoSession(12, 17, SessionFormat.IN_PERSON, "", "", attendees=(CLAIRE, LUCA)),
+        ),
+    ),
 )
 
 
@@ -321,9 +406,10 @@ DEMO_PARTNERS = (
 
 @dataclass(frozen=True)
 class DemoLetter:
-    """A letter in the demo, written from a starter template after one of the sessions."""
+    """A letter in the demo, written from a starter template after one of the sessions, to
+    the adults who attended it."""
 
-    client_email: str
+    client_email: str  # of any adult of the family
     starter_key: str
     session_index: int  # among the client's past sessions, oldest first
     status: LetterStatus
@@ -353,6 +439,28 @@ DEMO_LETTERS = (
     ),
     # Left with its prompt, so the demo shows what still needs filling in before approval.
     DemoLetter("helen.brooks@example.com", "first-session", 0, LetterStatus.DRAFT),
+    # The separated parents: a letter to each alone, and one to both after their joint session.
+    DemoLetter(
+        CLAIRE, "first-session", 0, LetterStatus.SENT,
+        ((
+            "[[a few words of your own about what struck you in this first conversation]]",
+            "What struck me most was how clearly you know the home you want for Isla and Leo. "
+            "Two calm rules, kept kindly, will do more for them than any argument about the "
+            "other house.",
+        ),),
+    ),
+    DemoLetter(
+        LUCA, "first-session", 1, LetterStatus.SENT,
+        ((
+            "[[a few words of your own about what struck you in this first conversation]]",
+            "What struck me most was how much Leo's tears hurt you, and how quickly you took "
+            "them as blame. They may be the opposite: a boy who feels safe enough to cry.",
+        ),),
+    ),
+    DemoLetter(
+        CLAIRE, "next-steps", 2, LetterStatus.SENT,
+        (("Dear Claire,", "Dear Claire and Luca,"),),
+    ),
 )
 
 
@@ -377,26 +485,26 @@ def seed_demo_practice() -> list[DemoLogin]:
     db.session.flush()
     _ensure_demo_letters(coach)
     logins = [DemoLogin("coach", DEMO_COACH_EMAIL, DEMO_COACH_PASSWORD)]
-    if _ensure_demo_client_login(coach):
-        logins.append(DemoLogin("client", DEMO_CLIENT_EMAIL, DEMO_CLIENT_PASSWORD))
+    for email in DEMO_PORTAL_EMAILS:
+        if _ensure_demo_client_login(coach, email):
+            logins.append(DemoLogin("client", email, DEMO_CLIENT_PASSWORD))
     seed_demo_blog(coach)
     return logins
 
 
-def _ensure_demo_client_login(coach: User) -> bool:
-    """Sofia's portal sign-in, its password reset, and a sent letter in her portal."""
-    client = db.session.scalars(
-        select(Client)
-        .join(Client.adults)
-        .where(Client.coach_id == coach.id, Adult.email == DEMO_CLIENT_EMAIL)
+def _ensure_demo_client_login(coach: User, email: str) -> bool:
+    """The portal sign-in of the demo adult with this address, its password reset, and a
+    sent letter in the family's portal."""
+    adult = db.session.scalars(
+        select(Adult).join(Adult.client).where(Client.coach_id == coach.id, Adult.email == email)
     ).first()
-    user = get_user_by_email(DEMO_CLIENT_EMAIL)
-    if client is None or (user is not None and not user.is_client):
+    user = get_user_by_email(email)
+    if adult is None or (user is not None and not user.is_client):
         return False  # an account of another kind already uses the address: leave it be
     if user is None:
         user = User(
-            email=DEMO_CLIENT_EMAIL,
-            name=client.first_adult.full_name,
+            email=email,
+            name=adult.full_name,
             role=Role.CLIENT,
             practice_id=coach.practice_id,
             timezone=DEMO_TIMEZONE,
@@ -404,8 +512,8 @@ def _ensure_demo_client_login(coach: User) -> bool:
         db.session.add(user)
     set_password(user, DEMO_CLIENT_PASSWORD)  # so the printed password always works
     db.session.flush()
-    client.first_adult.user_id = user.id
-    _ensure_sent_letter(client)
+    adult.user_id = user.id
+    _ensure_sent_letter(adult.client)
     db.session.flush()
     return True
 
@@ -425,22 +533,24 @@ def _ensure_sent_letter(client: Client) -> None:
 
 
 def _ensure_demo_letters(coach: User) -> None:
-    """The starter templates, and a few letters in each state (once)."""
+    """The starter templates, and a few letters in each state (once for each family)."""
     ensure_starter_templates(coach)
-    if db.session.scalar(select(Letter.id).where(Letter.coach_id == coach.id).limit(1)):
-        return
     templates = {template.starter_key: template for template in coach_templates(coach)}
+    # Families that had letters before this run; a family added later still gets its own.
+    written = set(db.session.scalars(select(Letter.client_id).where(Letter.coach_id == coach.id)))
     for demo in DEMO_LETTERS:
         client = db.session.scalars(
             select(Client)
             .join(Client.adults)
             .where(Client.coach_id == coach.id, Adult.email == demo.client_email)
         ).first()
+        if client is None or client.id in written:
+            continue
         past = list(db.session.scalars(
             select(CoachingSession)
             .where(CoachingSession.client_id == client.id, CoachingSession.starts_at <= utcnow())
             .order_by(CoachingSession.starts_at)
-        )) if client else []
+        ))
         if len(past) > demo.session_index:
             _add_demo_letter(coach, client, past[demo.session_index], templates, demo)
     db.session.flush()
@@ -488,10 +598,15 @@ def _ensure_demo_client(coach: User, demo_client: DemoClient) -> None:
             tags=list(demo_client.tags),
         ),
     )
+    client.first_adult.relation_to_children = demo_client.relation_to_children
+    for other_adult in demo_client.other_adults:
+        add_adult(client, other_adult)
     topics_by_name = {topic.name: topic for topic in coach_topics(coach)}
     today = utcnow().astimezone(ZoneInfo(coach.timezone)).date()
     for demo_session in demo_client.sessions:
         _add_demo_session(coach, client, demo_session, today, topics_by_name)
+    if demo_client.keep_apart:
+        set_keep_apart(client, True)  # through the service, so the activity log shows it
     if demo_client.archived:
         archive_client(client)
 
@@ -517,6 +632,8 @@ def _add_demo_session(
     coach: User, client: Client, demo: DemoSession, today: date, topics_by_name: dict
 ) -> None:
     day = today + timedelta(days=demo.days_from_today)
+    adults_by_email = {adult.email: adult for adult in client.adults}
+    attendees = [adults_by_email[email] for email in demo.attendees] or list(client.adults)
     starts_at = datetime.combine(day, time(demo.hour), tzinfo=ZoneInfo(coach.timezone))
     coaching_session = CoachingSession(
         coach_id=coach.id,
@@ -536,6 +653,7 @@ def _add_demo_session(
             ActionItem(
                 position=index,
                 text=text,
+                adult=adults_by_email.get(demo.action_items_for),
                 due_on=day + timedelta(days=7),
                 # Older steps have been done; recent ones are still open.
                 done_at=starts_at + timedelta(days=5) if demo.days_from_today < -30 else None,
@@ -544,4 +662,4 @@ def _add_demo_session(
         ],
     )
     db.session.add(coaching_session)
-    record_attendance(coaching_session, client.adults)
+    record_attendance(coaching_session, attendees)

@@ -1,4 +1,4 @@
-"""Walks the demo practice as a coach, a client and an anonymous reader meet it.
+"""Walks the demo practice as a coach, two clients and an anonymous reader meet it.
 
 Each role starts from its own pages and follows, breadth-first, every same-site link a person
 could follow with a plain GET: ``<a href>``, ``<link rel=alternate>`` (the feeds),
@@ -22,6 +22,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from coachapp.demo import (
+    DEMO_APART_EMAILS,
     DEMO_CLIENT_EMAIL,
     DEMO_CLIENT_PASSWORD,
     DEMO_COACH_EMAIL,
@@ -36,6 +37,7 @@ from tests.conftest import Browser
 START_PAGES = {
     "coach": ("/dashboard", "/search?q=guilt", "/no-such-page"),
     "client": ("/portal/",),
+    "client-apart": ("/portal/",),
     "reader": (
         "/", "/blog/", "/login", "/invitation", "/reset-password", "/sitemap.xml", "/robots.txt",
         "/no-such-page",
@@ -44,6 +46,8 @@ START_PAGES = {
 SIGN_INS = {
     "coach": (DEMO_COACH_EMAIL, DEMO_COACH_PASSWORD),
     "client": (DEMO_CLIENT_EMAIL, DEMO_CLIENT_PASSWORD),
+    # Luca, the second adult of the separated parents kept apart: his portal holds only his part.
+    "client-apart": (DEMO_APART_EMAILS[1], DEMO_CLIENT_PASSWORD),
 }
 PAGES_PER_ROUTE = 5
 # Links that change state when followed, should a page ever offer one as a plain link.
@@ -55,7 +59,7 @@ REDIRECTS = (301, 302, 303, 307, 308)
 class Fetched:
     """One response of the walk."""
 
-    role: str  # "coach", "client" or "reader"
+    role: str  # "coach", "client", "client-apart" or "reader"
     url: str  # path and query string
     status: int
     content_type: str  # without parameters, e.g. "text/html"

@@ -77,7 +77,7 @@ def test_demo_creates_a_practice_and_prints_its_sign_in(app, runner, client, bro
     assert result.exit_code == 0, result.output
     assert DEMO_COACH_EMAIL in result.output and DEMO_COACH_PASSWORD in result.output
     _users, clients, sessions = _demo_counts(app)
-    assert clients == 5 and sessions >= 14
+    assert clients == 6 and sessions >= 18
     with app.app_context():
         coach = db.session.execute(select(User).where(User.email == DEMO_COACH_EMAIL)).scalar_one()
         assert coach.bio

@@ -15,7 +15,12 @@ from coachapp.auth.models import Role, User
 from coachapp.blog.models import PublicationConsent
 from coachapp.clients.models import Adult, Client
 from coachapp.coaching.models import ActionItem, CoachingSession
-from coachapp.demo import DEMO_COACH_EMAIL, DEMO_COACH_PASSWORD
+from coachapp.demo import (
+    DEMO_APART_EMAILS,
+    DEMO_CLIENT_PASSWORD,
+    DEMO_COACH_EMAIL,
+    DEMO_COACH_PASSWORD,
+)
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterStatus
 from coachapp.outbox.models import OutboxMessage
@@ -655,7 +660,50 @@ def test_the_demo_has_a_couple_who_come_together_and_a_second_run_adds_no_one(
         assert [(a.full_name, a.relation_to_children, a.user_id) for a in family.adults] == [
             ("Amira Haddad", "", None), ("Karim Haddad", "Father", None)
         ]
-        assert db.session.scalar(select(func.count(Adult.id))) == 6  # five families, one couple
+        # six families: one a couple, one separated parents
+        assert db.session.scalar(select(func.count(Adult.id))) == 8
         family_id = family.id
     browser.login(DEMO_COACH_EMAIL, DEMO_COACH_PASSWORD)
     assert "<h1>Amira and Karim Haddad</h1>" in text(client.get(f"/clients/{family_id}"))
+
+
+def test_the_demo_separated_parents_are_kept_apart_and_each_sees_only_their_own_portal(
+    app, runner, client, browser
+):
+    for _ in range(2):
+        result = runner.invoke(args=["demo"])
+        assert result.exit_code == 0, result.output
+    assert all(email in result.output for email in DEMO_APART_EMAILS)
+    with app.app_context():
+        family = db.session.scalars(
+            select(Client).join(Client.adults).where(Adult.email == "claire.bennett@example.com")
+        ).one()
+        assert family.keep_apart and family.display_name == "Claire Bennett and Luca Romano"
+        assert [(a.relation_to_children, a.user is not None) for a in family.adults] == [
+            ("Mother", True), ("Father", True)
+        ]
+        assert [a.phone for a in family.adults] == ["+44 7700 900987", "+44 7700 900988"]
+        changes = db.session.scalars(select(AuditEvent.detail).where(
+            AuditEvent.client_id == family.id,
+            AuditEvent.action == AuditAction.KEEP_APART_CHANGED.value,
+        )).all()
+        assert changes == ["Adults kept apart"]  # once, though the demo ran twice
+        letters = {
+            " and ".join(a.first_name for a in letter.addressees): letter.id
+            for letter in db.session.scalars(select(Letter).where(Letter.client_id == family.id))
+        }
+        assert sorted(letters) == ["Claire", "Claire and Luca", "Luca"]
+    own_words = {
+        "Claire": "no screens at the table", "Luca": "handovers to be calmer for him",
+    }
+    sign_ins = dict(zip(("Claire", "Luca"), DEMO_APART_EMAILS, strict=True))
+    for name, other in (("Claire", "Luca"), ("Luca", "Claire")):
+        browser.logout()
+        browser.login(sign_ins[name], DEMO_CLIENT_PASSWORD)
+        home = text(client.get("/portal/"))
+        assert own_words[name] in home and "without a goodbye on the doorstep" in home
+        assert own_words[other] not in home
+        assert f"{name} alone" not in home  # the private notes stay with the coach
+        assert client.get(f"/portal/letters/{letters[name]}").status_code == 200
+        assert client.get(f"/portal/letters/{letters['Claire and Luca']}").status_code == 200
+        assert client.get(f"/portal/letters/{letters[other]}").status_code == 404

@@ -547,7 +547,7 @@ def test_the_demo_practice_has_the_starters_and_letters_in_each_state(app, runne
         starters = db.session.scalars(select(LetterTemplate.starter_key)).all()
         assert sorted(starters) == ["first-session", "next-steps", "parent-your-child-needs"]
         assert {letter.status for letter in letters} == set(LetterStatus)
-        assert len(letters) == 4
+        assert len(letters) == 7
         sent = next(letter for letter in letters if letter.status is LetterStatus.SENT)
         assert sent.sent_to == "sofia.marin@example.com" and "[[" not in sent.body
         assert any("[[" in letter.body for letter in letters if letter.status is LetterStatus.DRAFT)
