@@ -5,6 +5,7 @@ import re
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     FieldList,
     Form,
     FormField,
@@ -190,6 +191,12 @@ def _form_data(client: Client) -> dict:
 
 class ActionForm(FlaskForm):
     """No fields, only the CSRF token: for buttons that archive, restore or delete."""
+
+
+class RemoveAdultForm(FlaskForm):
+    """Confirms that an adult leaves the family, and whether their details are erased too."""
+
+    erase = BooleanField("Also erase their personal details")
 
 
 class AdultForm(FlaskForm):
