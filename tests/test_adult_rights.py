@@ -15,7 +15,7 @@ from coachapp.audit.models import AuditAction, AuditEvent
 from coachapp.auth.models import User
 from coachapp.clients.models import Adult, Client
 from coachapp.clients.services import set_keep_apart
-from coachapp.coaching.models import ActionItem, CoachingSession
+from coachapp.coaching.models import CoachingSession
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterStatus, RenderedPdf
 from coachapp.outbox.models import OutboxMessage
@@ -211,7 +211,7 @@ def test_one_adults_export_holds_their_share_and_never_the_others_own_records(
     sign_in(browser, "coach@example.com")
     page = page_text(client.get(f"/clients/{f['client']}"))
     assert f'action="/clients/{f["client"]}/adults/{f["marc"]}/export"' in page
-    assert "Export Marc Duval’s data" in page
+    assert "Export Marc Duval\u2019s data" in page
 
     data, names, disposition = export_of(client, f["client"], f["marc"])
     assert f"client-{f['client']}-adult-{f['marc']}-export-" in disposition
@@ -289,8 +289,9 @@ def test_the_first_adult_can_leave_and_the_next_becomes_first(
         joint = db.session.get(CoachingSession, f["joint"])
         assert [a.id for a in joint.attendees] == [f["marc"]]
         assert [a.id for a in db.session.get(Letter, f["joint_letter"]).addressees] == [f["marc"]]
-        # Sofia's own step went with her; Marc's and the family's stay.
-        assert [item.text for item in joint.action_items] == [MARC_STEP, FAMILY_STEP]
+        # Sofia's own step is now the family's.
+        steps = {item.text: item.adult_id for item in joint.action_items}
+        assert steps == {MARC_STEP: f["marc"], SOFIA_STEP: None, FAMILY_STEP: None}
         assert db.session.get(CoachingSession, f["with_sofia"]) is not None
         assert db.session.get(Letter, f["sofia_letter"]).sent_to == "sofia@example.com"
         login = db.session.scalar(select(User).where(User.email == "sofia@example.com"))
@@ -306,6 +307,7 @@ def test_erasing_an_adults_details_leaves_no_name_or_address_but_the_activity_lo
     app, client, family, renders
 ):
     f = family
+    keep_apart(app, f["client"])
     with app.app_context():
         db.session.add(OutboxMessage(
             kind="letter", recipient="marc@example.com", subject="A letter", text="Hello Marc",
@@ -331,8 +333,9 @@ def test_erasing_an_adults_details_leaves_no_name_or_address_but_the_activity_lo
         only_his = db.session.get(Letter, f["marc_letter"])
         assert only_his.addressees == [] and "marc@" not in only_his.sent_to
         assert db.session.get(CoachingSession, f["with_marc"]).summary == MARC_SUMMARY
-        assert db.session.scalar(select(func.count(ActionItem.id)).where(
-            ActionItem.coaching_session_id == f["joint"])) == 2
+        # Kept apart, his own step went with him; Sofia's and the family's stay.
+        steps = [item.text for item in db.session.get(CoachingSession, f["joint"]).action_items]
+        assert steps == [SOFIA_STEP, FAMILY_STEP]
         stored = [
             (a.first_name, a.email, a.phone) for a in db.session.get(Client, f["client"]).adults
         ]

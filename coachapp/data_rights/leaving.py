@@ -36,8 +36,9 @@ class Departure:
 def leave_family(adult: Adult, erase: bool = False) -> Departure:
     """Take the adult out of their family (FamilyRefused for the last one).
 
-    Their portal sign-in closes at once and their own next steps go with them (nobody
-    else should inherit them); joint sessions, joint letters and the activity log stay.
+    Their portal sign-in closes at once; joint sessions, joint letters and the activity
+    log stay. Their own next steps become the whole family's, except in a family kept
+    apart, where no one else may read them: there they go with the adult.
     With ``erase``, their personal details go too (see ``_erase_details``). Flushes, does
     not commit.
     """
@@ -48,7 +49,8 @@ def leave_family(adult: Adult, erase: bool = False) -> Departure:
     )
     addresses = {address for address in (adult.email, adult.user and adult.user.email) if address}
     portal_login = adult.user
-    db.session.execute(delete(ActionItem).where(ActionItem.adult_id == adult_id))
+    if adult.client.keep_apart:
+        db.session.execute(delete(ActionItem).where(ActionItem.adult_id == adult_id))
     remove_adult(adult)
     if erase:
         _erase_details(adult_id, client_id, letter_ids, addresses)
