@@ -1,12 +1,18 @@
 """A client's own history in the audit log: who opened, downloaded, sent or shared their
-records, for the portal.
+records, for the portal and for one adult's data export.
+
+Every adult of a family reads it by one rule (``events_seen_by``): events about the records
+that are theirs, and never another adult's own actions while the family is kept apart.
 """
 
+from dataclasses import dataclass
+
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 
 from coachapp.audit.models import AuditAction, AuditEvent
-from coachapp.clients.models import Client
+from coachapp.auth.models import Role
+from coachapp.clients.models import Adult, Client
 from coachapp.extensions import db
 
 PER_PAGE = 50
@@ -23,34 +29,83 @@ PORTAL_LABELS = {
     AuditAction.CONSENT_GIVEN: "Recorded consent to share a letter on the blog",
     AuditAction.CONSENT_WITHDRAWN: "Withdrew consent to share a letter on the blog",
     AuditAction.CLIENT_EXPORTED: "Exported your records",
+    AuditAction.ADULT_ADDED: "Added you to your family's record",
+}
+KEPT_APART_LABELS = {
+    True: "Kept the adults of your family apart: each of you sees only your own records",
+    False: "Stopped keeping the adults of your family apart",
 }
 
+# Events about the family's own record, which every adult of the family shares.
+FAMILY_RECORD_ACTIONS = (AuditAction.CLIENT_VIEWED.value, AuditAction.CLIENT_EXPORTED.value)
 
-def client_events_page(client_record: Client, page: int, only_by: int | None = None) -> Pagination:
-    """One page of the events about a client, for the client (two queries); with
-    ``only_by``, only what that user did (an adult who does not see the family's records).
 
-    Only events since the client was added: on SQLite a new client can be given the
-    number of a deleted one, and must not see that family's history.
-    """
-    statement = (
+@dataclass(frozen=True)
+class RecordsOfAdult:
+    """The ids of the records one adult sees, as subqueries the features above supply."""
+
+    session_ids: Select
+    letter_ids: Select
+    post_ids: Select
+
+
+def events_seen_by(client_record: Client, adult: Adult, records: RecordsOfAdult) -> ColumnElement:
+    """Which of the family's events this adult reads: their own actions, the keep-apart
+    change, and what the coach (or coachapp) did to the family's record, to them, or to a
+    session, letter or post of theirs. Another adult's actions on a session or letter both
+    share show too, named, unless the family is kept apart."""
+    by_viewer = AuditEvent.actor_id == adult.user_id if adult.user_id else false()
+    by_another_adult = and_(
+        AuditEvent.actor_role == Role.CLIENT.value,
+        or_(AuditEvent.actor_id.is_(None), AuditEvent.actor_id != (adult.user_id or 0)),
+    )
+    about_shared_records = or_(
+        and_(AuditEvent.target_type == "coaching_sessions",
+             AuditEvent.target_id.in_(records.session_ids)),
+        and_(AuditEvent.target_type == "letters", AuditEvent.target_id.in_(records.letter_ids)),
+        and_(AuditEvent.target_type == "posts", AuditEvent.target_id.in_(records.post_ids)),
+    )
+    about_their_records = or_(
+        and_(AuditEvent.action.in_(FAMILY_RECORD_ACTIONS),
+             AuditEvent.target_type.in_(("", "clients"))),
+        and_(AuditEvent.target_type == "adults", AuditEvent.target_id == adult.id),
+        about_shared_records,
+    )
+    seen = [
+        by_viewer,
+        AuditEvent.action == AuditAction.KEEP_APART_CHANGED.value,
+        and_(~by_another_adult, about_their_records),
+    ]
+    if not client_record.keep_apart:
+        seen.append(and_(by_another_adult, about_shared_records))
+    return or_(*seen)
+
+
+def _family_events(client_record: Client, adult: Adult, records: RecordsOfAdult) -> Select:
+    """Only events since the client was added: on SQLite a new client can be given the
+    number of a deleted one, and must not see that family's history."""
+    return (
         select(AuditEvent)
         .where(
             AuditEvent.client_id == client_record.id,
             AuditEvent.occurred_at >= client_record.created_at,
+            events_seen_by(client_record, adult, records),
         )
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     )
-    if only_by is not None:
-        statement = statement.where(AuditEvent.actor_id == only_by)
-    else:
-        # What another adult of the family did (their sign-ins, say) is theirs to see.
-        others = [adult.user_id for adult in client_record.adults[1:] if adult.user_id]
-        if others:
-            statement = statement.where(
-                or_(AuditEvent.actor_id.is_(None), AuditEvent.actor_id.not_in(others))
-            )
+
+
+def client_events_page(
+    client_record: Client, adult: Adult, records: RecordsOfAdult, page: int
+) -> Pagination:
+    """One page of the events this adult of the family reads (two queries)."""
+    statement = _family_events(client_record, adult, records)
     return db.paginate(statement, page=page, per_page=PER_PAGE, error_out=False)
+
+
+def adult_events(client_record: Client, adult: Adult, records: RecordsOfAdult) -> list[AuditEvent]:
+    """Every event this adult of the family reads, newest first (for their data export)."""
+    return list(db.session.scalars(_family_events(client_record, adult, records)))
 
 
 def portal_label(event: AuditEvent) -> str:
@@ -59,4 +114,6 @@ def portal_label(event: AuditEvent) -> str:
         action = AuditAction(event.action)
     except ValueError:
         return event.action_label
+    if action is AuditAction.KEEP_APART_CHANGED:
+        return KEPT_APART_LABELS[not event.detail.startswith("Adults no longer")]
     return PORTAL_LABELS.get(action, action.label)

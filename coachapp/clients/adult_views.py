@@ -1,5 +1,6 @@
 """The adults of a family: add a second parent (or a partner, a grandparent), change their
-details, invite them to the portal, take them out of the family."""
+details, invite them to the portal. (An adult leaves the family through data_rights:
+leaving may erase their details from other features too.)"""
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,11 +14,9 @@ from coachapp.clients.forms import ActionForm, AdultForm, KeepApartForm
 from coachapp.clients.invitations import invite_adult
 from coachapp.clients.services import (
     AdultData,
-    FamilyRefused,
     add_adult,
     get_adult_or_404,
     get_client_or_404,
-    remove_adult,
     set_keep_apart,
     update_adult,
 )
@@ -79,33 +78,6 @@ def invite_adult_view(client_id: int, adult_id: int):
     send_soon(message)
     flash(f"Invitation on its way to {message.recipient}. {where_mail_goes()}", "success")
     return redirect(url_for(".detail", client_id=client.id))
-
-
-@bp.route(
-    "/<int:client_id>/adults/<int:adult_id>/remove",
-    methods=["GET", "POST"],
-    endpoint="remove_adult",
-)
-@coach_required
-def remove_adult_view(client_id: int, adult_id: int):
-    """Ask, then take an adult out of the family; the family's history stays."""
-    client = get_client_or_404(client_id)
-    adult = get_adult_or_404(client, adult_id)
-    form = ActionForm()
-    if form.validate_on_submit():
-        name = adult.display_name
-        try:
-            remove_adult(adult)
-        except FamilyRefused as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            return redirect(url_for(".detail", client_id=client.id))
-        record_event(AuditAction.ADULT_REMOVED, client_id=client.id, detail=f"adult {adult_id}")
-        db.session.commit()
-        flash(f"{name} is no longer part of this family; their portal sign-in is closed.",
-              "success")
-        return redirect(url_for(".detail", client_id=client.id))
-    return render_template("clients/remove_adult.html", client=client, adult=adult, form=form)
 
 
 @bp.post("/<int:client_id>/keep-apart", endpoint="keep_apart")

@@ -199,6 +199,12 @@ class KeepApartForm(FlaskForm):
     keep_apart = BooleanField("Keep the adults apart")
 
 
+class RemoveAdultForm(FlaskForm):
+    """Confirms that an adult leaves the family, and whether their details are erased too."""
+
+    erase = BooleanField("Also erase their personal details")
+
+
 class AdultForm(FlaskForm):
     """Another adult of the family: a second parent, a partner, a grandparent."""
 

@@ -4,8 +4,17 @@ import logging
 from datetime import timedelta
 
 from flask import current_app, render_template
+from sqlalchemy import delete, select
 
-from coachapp.auth.models import Role, TokenPurpose, User
+from coachapp.auth.models import (
+    AccessToken,
+    KeptWork,
+    RecoveryCode,
+    Role,
+    TokenPurpose,
+    User,
+    new_session_token,
+)
 from coachapp.auth.services import AccountError, get_user_by_email, normalise_email
 from coachapp.auth.tokens import hash_token, issue_token, link_for
 from coachapp.clients.models import Adult
@@ -54,11 +63,14 @@ def invite_adult(adult: Adult, coach: User) -> OutboxMessage:
 
 
 def _new_portal_login(adult: Adult, coach: User, email: str) -> User:
-    if get_user_by_email(email) is not None:
-        raise AccountError(
-            f"There is already an account for {email}: give {adult.display_name} "
-            "another e-mail address to invite them."
-        )
+    existing = get_user_by_email(email)
+    if existing is not None:
+        if not _closed_when_they_left(existing, coach):
+            raise AccountError(
+                f"There is already an account for {email}: give {adult.display_name} "
+                "another e-mail address to invite them."
+            )
+        return _reopen_for(existing, adult, coach)
     user = User(
         email=email,
         name=adult.full_name,
@@ -70,4 +82,34 @@ def _new_portal_login(adult: Adult, coach: User, email: str) -> User:
     db.session.flush()
     adult.user_id = user.id
     adult.user = user
+    return user
+
+
+def _closed_when_they_left(user: User, coach: User) -> bool:
+    """Whether ``user`` is the closed portal sign-in of someone who left a family of this
+    practice: a client account, closed, and no adult's any more."""
+    return (
+        user.role is Role.CLIENT
+        and not user.active
+        and user.practice_id == coach.practice_id
+        and db.session.scalar(select(Adult.id).where(Adult.user_id == user.id)) is None
+    )
+
+
+def _reopen_for(user: User, adult: Adult, coach: User) -> User:
+    """Give the closed sign-in to the adult as if new: no password, no second step, no
+    old links or kept work, so only the invitation opens it."""
+    db.session.execute(delete(AccessToken).where(AccessToken.user_id == user.id))
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.execute(delete(KeptWork).where(KeptWork.user_id == user.id))
+    user.active = True
+    user.name = adult.full_name
+    user.timezone = coach.timezone
+    user.password_hash = None
+    user.totp_secret_encrypted = user.totp_last_step = user.two_factor_enabled_at = None
+    user.session_token = new_session_token()
+    adult.user_id = user.id
+    adult.user = user
+    db.session.flush()
+    log.info("Portal sign-in %s reopened for adult %s", user.id, adult.id)
     return user

@@ -120,22 +120,21 @@ def _apply_adult(adult: Adult, data: AdultData) -> None:
         setattr(adult, name, getattr(data, name))
 
 
-def remove_adult(adult: Adult) -> None:
-    """Take an adult out of the family: their details and their portal sign-in go, and
-    the family's history stays. The last adult of a family cannot be removed (delete the
-    client instead). Flushes, does not commit."""
-    client = adult.client
-    if len(client.adults) <= 1:
+def check_removable(adult: Adult) -> None:
+    """FamilyRefused when the adult is the family's last: delete the client instead."""
+    if len(adult.client.adults) <= 1:
         raise FamilyRefused(
             f"{adult.display_name} is the only adult of this family. To remove them, delete "
             "the client instead."
         )
-    if adult is client.first_adult:
-        # What the coach has shared so far is theirs; another adult would inherit it.
-        raise FamilyRefused(
-            f"{adult.display_name} is the family's first adult: the notes and letters shared "
-            "so far are theirs, so they stay. Archive the client to end the work."
-        )
+
+
+def remove_adult(adult: Adult) -> None:
+    """Take an adult out of the family: their details go and their portal sign-in closes at
+    once, and the family's history stays. Any adult but the last can leave; when the first
+    leaves, the next becomes the family's first adult. Flushes, does not commit."""
+    check_removable(adult)
+    client = adult.client
     portal_login = adult.user
     client.adults.remove(adult)
     client.updated_at = utcnow()

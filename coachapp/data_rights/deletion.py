@@ -80,7 +80,7 @@ def delete_client(client: Client) -> PostFates:
     db.session.delete(client)
     db.session.flush()
     for portal_login in portal_logins:
-        _delete_portal_login(portal_login)
+        delete_portal_login(portal_login)
     prune_unused_tags(coach_id)
     record_event(
         AuditAction.CLIENT_DELETED,
@@ -94,7 +94,7 @@ def delete_client(client: Client) -> PostFates:
     return fates
 
 
-def _delete_portal_login(user: User) -> None:
+def delete_portal_login(user: User) -> None:
     """The client's sign-in, with its links, codes and kept work (the database cascades),
     and the invitation and reset e-mails addressed to it."""
     for kind in ("invite", "reset"):

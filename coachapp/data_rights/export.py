@@ -1,4 +1,5 @@
-"""A client's data export: everything coachapp holds about one client, as JSON and PDFs.
+"""A client's data export: everything coachapp holds about one family, or about one adult
+of it, as JSON and PDFs.
 
 The ZIP holds ``client.json`` (UTF-8, ISO dates and times in UTC), every session's PDF
 (what the client sees in the portal) and every letter's PDF, written into a temporary file
@@ -13,7 +14,9 @@ from typing import IO
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from coachapp.auth.models import AccessToken, TokenPurpose, User
+from coachapp.activity.history import adult_events, portal_label
+from coachapp.audit.models import AuditEvent
+from coachapp.auth.models import AccessToken, Role, TokenPurpose, User
 from coachapp.blog.models import Post, PublicationConsent
 from coachapp.blog.services import canonical_url
 from coachapp.clients.models import Adult, Client
@@ -24,6 +27,7 @@ from coachapp.letters.models import Letter, LetterRevision
 from coachapp.letters.rendering import letter_pdf
 from coachapp.portal.services import (
     letter_filename,
+    records_of,
     session_filename,
     session_pdf,
     unique_filename,
@@ -46,9 +50,30 @@ this file on.
 """
 
 
+ADULT_README = """What coachapp holds about one adult of a family.
+
+client.json       Their details and portal sign-in; the sessions they attended or were
+                  shown (private notes, shared summary, topics, the action items for them
+                  or for the whole family); the letters written to them with all their
+                  versions; consents to share those letters; the blog posts made from
+                  them; and their portal activity: what they did, and who opened, sent
+                  or downloaded their records. Dates and times are ISO 8601, in UTC.
+sessions/         Each of those sessions as the PDF the portal shows (no private notes).
+letters/          Each of those letters as a PDF on the coach's letterhead.
+
+The private notes in client.json are the coach's own: read them through before passing
+this file on.
+"""
+
+
 def export_filename(client: Client) -> str:
     """The download's name: the client's number and the date, never their name."""
     return f"client-{client.id}-export-{utcnow():%Y-%m-%d}.zip"
+
+
+def adult_export_filename(adult: Adult) -> str:
+    """One adult's download: the family's and the adult's numbers, never a name."""
+    return f"client-{adult.client_id}-adult-{adult.id}-export-{utcnow():%Y-%m-%d}.zip"
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -59,25 +84,29 @@ def _person(user: User | None) -> dict | None:
     return {"name": user.name, "email": user.email} if user is not None else None
 
 
-def client_sessions(client: Client) -> list[CoachingSession]:
+def client_sessions(client: Client, only_ids=None) -> list[CoachingSession]:
+    """The client's sessions, oldest first; only those with ``only_ids`` when given."""
+    statement = select(CoachingSession).where(CoachingSession.client_id == client.id)
+    if only_ids is not None:
+        statement = statement.where(CoachingSession.id.in_(only_ids))
     return list(
         db.session.scalars(
-            select(CoachingSession)
-            .options(
+            statement.options(
                 selectinload(CoachingSession.action_items), selectinload(CoachingSession.topics)
             )
-            .where(CoachingSession.client_id == client.id)
             .order_by(CoachingSession.starts_at, CoachingSession.id)
         )
     )
 
 
-def client_letters(client: Client) -> list[Letter]:
+def client_letters(client: Client, only_ids=None) -> list[Letter]:
+    """The client's letters, oldest first; only those with ``only_ids`` when given."""
+    statement = select(Letter).where(Letter.client_id == client.id)
+    if only_ids is not None:
+        statement = statement.where(Letter.id.in_(only_ids))
     return list(
         db.session.scalars(
-            select(Letter)
-            .options(selectinload(Letter.revisions).selectinload(LetterRevision.author))
-            .where(Letter.client_id == client.id)
+            statement.options(selectinload(Letter.revisions).selectinload(LetterRevision.author))
             .order_by(Letter.created_at, Letter.id)
         )
     )
@@ -145,7 +174,12 @@ def _portal_account(adult: Adult) -> dict:
     }
 
 
-def _session(coaching_session: CoachingSession, pdf_name: str) -> dict:
+def _session(coaching_session: CoachingSession, pdf_name: str, for_adult: Adult | None = None):
+    """A session as data; for one adult, only the action items for them or the family."""
+    items = [
+        item for item in coaching_session.action_items
+        if for_adult is None or item.adult_id in (None, for_adult.id)
+    ]
     return {
         "id": coaching_session.id,
         "starts_at": _iso(coaching_session.starts_at),
@@ -157,7 +191,7 @@ def _session(coaching_session: CoachingSession, pdf_name: str) -> dict:
         "topics": [topic.name for topic in coaching_session.topics],
         "action_items": [
             {"text": item.text, "due_on": _iso(item.due_on), "done_at": _iso(item.done_at)}
-            for item in coaching_session.action_items
+            for item in items
         ],
         "follow_up_on": _iso(coaching_session.follow_up_on),
         "created_at": _iso(coaching_session.created_at),
@@ -166,7 +200,12 @@ def _session(coaching_session: CoachingSession, pdf_name: str) -> dict:
     }
 
 
-def _letter(letter: Letter, pdf_name: str) -> dict:
+def _letter(letter: Letter, pdf_name: str, for_adult: Adult | None = None) -> dict:
+    """A letter as data; for one adult, "sent to" keeps only their own address."""
+    sent_to = letter.sent_to
+    if for_adult is not None and sent_to:
+        own = (for_adult.email or "").strip().lower()
+        sent_to = ", ".join(a.strip() for a in sent_to.split(",") if a.strip().lower() == own)
     return {
         "id": letter.id,
         "subject": letter.subject,
@@ -177,7 +216,7 @@ def _letter(letter: Letter, pdf_name: str) -> dict:
         "updated_at": _iso(letter.updated_at),
         "approved_at": _iso(letter.approved_at),
         "sent_at": _iso(letter.sent_at),
-        "sent_to": letter.sent_to,
+        "sent_to": sent_to,
         "revisions": [
             {
                 "number": revision.number,
@@ -193,11 +232,15 @@ def _letter(letter: Letter, pdf_name: str) -> dict:
     }
 
 
-def _consents(client: Client, revision_numbers: dict[int, int]) -> list[dict]:
+def _consents(
+    client: Client, revision_numbers: dict[int, int], letter_ids=None, person=_person
+) -> list[dict]:
+    """Consents to share the client's letters (only those letters', when given)."""
+    statement = select(PublicationConsent).where(PublicationConsent.client_id == client.id)
+    if letter_ids is not None:
+        statement = statement.where(PublicationConsent.letter_id.in_(letter_ids))
     consents = db.session.scalars(
-        select(PublicationConsent)
-        .where(PublicationConsent.client_id == client.id)
-        .order_by(PublicationConsent.given_at, PublicationConsent.id)
+        statement.order_by(PublicationConsent.given_at, PublicationConsent.id)
     )
     return [
         {
@@ -206,9 +249,9 @@ def _consents(client: Client, revision_numbers: dict[int, int]) -> list[dict]:
             "method": consent.method.value,
             "note": consent.note,
             "given_at": _iso(consent.given_at),
-            "recorded_by": _person(consent.recorded_by),
+            "recorded_by": person(consent.recorded_by),
             "withdrawn_at": _iso(consent.withdrawn_at),
-            "withdrawn_by": _person(consent.withdrawn_by),
+            "withdrawn_by": person(consent.withdrawn_by),
             "withdrawal_note": consent.withdrawal_note,
         }
         for consent in consents
@@ -217,11 +260,17 @@ def _consents(client: Client, revision_numbers: dict[int, int]) -> list[dict]:
 
 def _posts(client: Client, letter_ids: list[int], revision_numbers: dict[int, int]) -> list[dict]:
     """The blog posts made from the client's letters, public or not."""
-    posts = db.session.scalars(
-        select(Post)
-        .where(or_(Post.client_id == client.id, Post.letter_id.in_(letter_ids)))
-        .order_by(Post.id)
-    )
+    made_from = or_(Post.client_id == client.id, Post.letter_id.in_(letter_ids))
+    return _posts_where(made_from, revision_numbers)
+
+
+def _posts_from_letters(letter_ids: list[int], revision_numbers: dict[int, int]) -> list[dict]:
+    """The blog posts made from these letters (one adult's), public or not."""
+    return _posts_where(Post.letter_id.in_(letter_ids), revision_numbers)
+
+
+def _posts_where(made_from, revision_numbers: dict[int, int]) -> list[dict]:
+    posts = db.session.scalars(select(Post).where(made_from).order_by(Post.id))
     now = utcnow()
     return [
         {
@@ -285,3 +334,76 @@ def client_export_zip(client: Client, exported_by: User) -> IO[bytes]:
         *((name, partial(session_pdf, coaching_session)) for coaching_session, name in sessions),
         *((name, partial(letter_pdf, letter)) for letter, name in letters),
     ])
+
+
+def adult_export_zip(adult: Adult, exported_by: User) -> IO[bytes]:
+    """One adult's share of the family's record as a ZIP in a temporary file, for the caller
+    to send and close: their details and portal sign-in, the sessions they attended or were
+    shown, the letters written to them, consents and posts from those letters, and the
+    activity their portal shows them. Raises PdfRenderError if a PDF cannot be made.
+
+    The other adults appear only where a joint record names them; while the family is
+    kept apart, not even by name in a consent. Consents are the family's: those on the
+    adult's letters are theirs to read.
+    """
+    client = adult.client
+    records = records_of(adult)
+    # Every letter written to them, drafts too: what the coach holds about them.
+    written_to = select(Letter.id).where(Letter.addressees.any(Adult.id == adult.id))
+    taken: set[str] = set()
+    sessions = [
+        (coaching_session, f"sessions/{unique_filename(session_filename(coaching_session), taken)}")
+        for coaching_session in client_sessions(client, records.session_ids)
+    ]
+    letters = [
+        (letter, f"letters/{unique_filename(letter_filename(letter), taken)}")
+        for letter in client_letters(client, written_to)
+    ]
+    revision_numbers = {
+        revision.id: revision.number for letter, _ in letters for revision in letter.revisions
+    }
+    letter_ids = [letter.id for letter, _ in letters]
+    data = {
+        "format": f"coachapp adult export {EXPORT_FORMAT}",
+        "exported_at": _iso(utcnow()),
+        "exported_by": _person(exported_by),
+        "coach": _person(client.coach),
+        "client": {"id": client.id, "adults_kept_apart": client.keep_apart},
+        "adult": _adult(adult),
+        "sessions": [_session(item, name, for_adult=adult) for item, name in sessions],
+        "letters": [_letter(letter, name, for_adult=adult) for letter, name in letters],
+        "consents": _consents(
+            client, revision_numbers, letter_ids, partial(_person_seen_by, adult)
+        ),
+        "posts": _posts_from_letters(letter_ids, revision_numbers),
+        "activity": [_event(event, adult) for event in adult_events(client, adult, records)],
+    }
+    client_json = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return zip_into_temporary_file([
+        ("README.txt", lambda: ADULT_README),
+        ("client.json", lambda: client_json),
+        *((name, partial(session_pdf, coaching_session)) for coaching_session, name in sessions),
+        *((name, partial(letter_pdf, letter)) for letter, name in letters),
+    ])
+
+
+def _person_seen_by(adult: Adult, user: User | None) -> dict | None:
+    """Someone as one adult's export names them: the coach and the adult themselves in
+    full; another adult of the family by name only, and not at all while kept apart."""
+    if user is None or user.role is Role.COACH or user.id == adult.user_id:
+        return _person(user)
+    if adult.client.keep_apart:
+        return {"name": "another adult of the family", "email": None}
+    return {"name": user.name, "email": None}
+
+
+def _event(event: AuditEvent, adult: Adult) -> dict:
+    """One line of the adult's portal activity (no addresses: where they signed in from
+    is theirs, but not the coach's)."""
+    own = adult.user_id is not None and event.actor_id == adult.user_id
+    return {
+        "occurred_at": _iso(event.occurred_at),
+        "who": "you" if own else event.actor_display_name or "coachapp",
+        "what": portal_label(event),
+        "record": f"{event.target_type} {event.target_id}" if event.target_type else None,
+    }

@@ -41,6 +41,12 @@ def send_letter(letter: Letter, sender: User, personal_message: str) -> list[Out
         raise LetterRefused(f"This letter was already sent to {letter.sent_to}.")
     if letter.status is not LetterStatus.APPROVED:
         raise LetterRefused("Approve the letter before sending it.")
+    if not letter.addressees:
+        # Its only addressee left the family: only the coach can say who it is to now.
+        raise LetterRefused(
+            "This letter is written to no one now: the adult it was to has left the family. "
+            "Edit it, choose whom it is to, then send it."
+        )
     recipients = [adult for adult in letter.addressees if (adult.email or "").strip()]
     if not recipients:
         names = and_list([adult.full_name for adult in letter.addressees])

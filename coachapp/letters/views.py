@@ -151,8 +151,9 @@ def _new_letter_form(templates, sessions, coaching_session) -> NewLetterForm:
 
 
 def _offer_addressees(form: NewLetterForm | LetterForm, client, ticked) -> None:
-    """“To” boxes for a family of several adults, ticked as given when the page opens."""
-    if len(client.adults) < 2:
+    """“To” boxes for a family of several adults, ticked as given when the page opens; and
+    for a letter written to no one (its addressee left the family), so the coach can choose."""
+    if len(client.adults) < 2 and ticked:
         return
     form.addressees.choices = [SelectChoice(a.id, a.display_name) for a in client.adults]
     if request.method == "GET":

@@ -14,6 +14,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from coachapp.activity.history import RecordsOfAdult
+from coachapp.blog.models import Post
 from coachapp.clients.models import Adult, Client, and_list
 from coachapp.coaching.models import ActionItem, CoachingSession
 from coachapp.documents.archive import zip_into_temporary_file
@@ -50,11 +52,8 @@ def signed_in_adult(client_record: Client) -> Adult:
 
 
 def sees_family_records(client_record: Client) -> bool:
-    """Whether the signed-in adult sees everyone's activity on the family's records.
-
-    The family's first adult does; another adult (a separated parent, say) sees only
-    their own, so they never read what was done without them.
-    """
+    """Whether the portal's home greets the signed-in adult as the family's first adult
+    (what the coach writes for the family) rather than as another adult of it."""
     return signed_in_adult(client_record) is client_record.first_adult
 
 
@@ -65,6 +64,24 @@ def _session_seen_by(adult: Adult):
     if adult.client.keep_apart:
         return attended
     return attended | CoachingSession.shared_with.any(Adult.id == adult.id)
+
+
+def _letter_to(adult: Adult):
+    """Letters written to the adult (jointly or to them alone), once sent."""
+    return (Letter.status == LetterStatus.SENT) & Letter.addressees.any(Adult.id == adult.id)
+
+
+def records_of(adult: Adult) -> RecordsOfAdult:
+    """The sessions, letters and blog posts that are the adult's own, as the portal shows
+    them: what their "Who has seen my records" and their data export are about."""
+    letter_ids = select(Letter.id).where(Letter.client_id == adult.client_id, _letter_to(adult))
+    return RecordsOfAdult(
+        session_ids=select(CoachingSession.id).where(
+            CoachingSession.client_id == adult.client_id, _session_seen_by(adult)
+        ),
+        letter_ids=letter_ids,
+        post_ids=select(Post.id).where(Post.letter_id.in_(letter_ids)),
+    )
 
 
 def _shared_sessions_query(client_record: Client):
@@ -142,9 +159,8 @@ def _sent_letters_query(client_record: Client):
     # Drafts and approved letters are the coach's work in progress: never the client's.
     return select(Letter).where(
         Letter.client_id == client_record.id,
-        Letter.status == LetterStatus.SENT,
         # A letter is read by those it is written to, never by the rest of the family.
-        Letter.addressees.any(Adult.id == signed_in_adult(client_record).id),
+        _letter_to(signed_in_adult(client_record)),
     )
 
 

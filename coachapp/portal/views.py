@@ -35,6 +35,7 @@ from coachapp.portal.services import (
     letter_filename,
     page_of_session,
     past_sessions_page,
+    records_of,
     sees_family_records,
     sent_letter_count,
     sent_letters,
@@ -204,8 +205,10 @@ def download_everything():
 def activity():
     """Who has seen my records: who opened, downloaded, sent or shared them, and when."""
     client_record = current_client_or_404()
-    only_by = None if sees_family_records(client_record) else current_user.id
-    pagination = client_events_page(client_record, page_number(request.args), only_by=only_by)
+    viewer = signed_in_adult(client_record)
+    pagination = client_events_page(
+        client_record, viewer, records_of(viewer), page_number(request.args)
+    )
     return render_template(
         "portal/activity.html",
         client_record=client_record,
