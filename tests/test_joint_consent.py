@@ -172,6 +172,7 @@ def test_a_joint_letter_is_published_once_both_agree_and_goes_offline_when_one_w
         "Publishing needs the consent of everyone the letter is written to: "
         "Sofia Marin withdrew their consent." in page_text(again)
     )
+    assert "Sofia Marin withdrew their consent" in page_text(client.get(f"/posts/{post_id}/edit"))
     panel = sharing_section(page_text(client.get(f"/letters/{letter_id}")))
     assert "Sofia Marin : Withdrew on" in panel and "Marc Duval : Agreed in the portal" in panel
 

@@ -137,10 +137,8 @@ def profile_replacement_words(profile: BlogProfile) -> dict[str, str]:
 def consent_for_post(post: Post) -> list[PublicationConsent] | None:
     """The standing consents, one per addressee of the letter, that cover the revision the
     post was made from; None unless every addressee's consent stands."""
-    if post.letter_id is None:
-        return None
-    letter = db.session.get(Letter, post.letter_id)
-    return joint_consent(letter, post.letter_revision_id).consents or None
+    consent = post_consent(post)
+    return (consent.consents or None) if consent is not None else None
 
 
 def post_from_letter(letter: Letter, author: User, replacements: dict[str, str]) -> Post:
@@ -211,12 +209,18 @@ def publish_post(post: Post, when: datetime | None = None) -> None:
     log.info("Coach %s %s post %s", post.author_id, post.status.value, post.id)
 
 
+def post_consent(post: Post) -> JointConsent | None:
+    """Every addressee's consent to the revision the post was made from; None when the
+    letter is gone."""
+    letter = db.session.get(Letter, post.letter_id) if post.letter_id else None
+    return joint_consent(letter, post.letter_revision_id) if letter is not None else None
+
+
 def _check_consent_for(post: Post) -> None:
     """Refuse unless every addressee's consent to the post's revision stands."""
-    letter = db.session.get(Letter, post.letter_id) if post.letter_id else None
-    if letter is None:
+    consent = post_consent(post)
+    if consent is None:
         raise PublishRefused(ONE_ADDRESSEE_WITHDREW)
-    consent = joint_consent(letter, post.letter_revision_id)
     if not consent.stands:
         raise PublishRefused(_refusal(consent, ONE_ADDRESSEE_WITHDREW))
 
