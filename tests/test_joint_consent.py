@@ -5,6 +5,7 @@ and any one of them withdrawing takes the post offline."""
 import io
 import json
 import re
+import subprocess
 import zipfile
 from datetime import UTC, datetime
 
@@ -30,6 +31,7 @@ from tests.factories import (
     make_client_login,
     make_sent_letter,
 )
+from tests.test_standards import VNU_JAR, why_checker_unavailable
 
 JOINT_LETTER = """Dear Sofia and Marc,
 
@@ -177,6 +179,28 @@ def test_a_joint_letter_is_published_once_both_agree_and_goes_offline_when_one_w
     assert "Sofia Marin : Withdrew on" in panel and "Marc Duval : Agreed in the portal" in panel
 
 
+def test_the_coach_withdraws_one_addressees_consent_with_the_form_as_shown(app, client, family):
+    record_consent(client, family["letter"], family["sofia"])
+    record_consent(client, family["letter"], family["marc"])
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = page_text(client.get(f"/letters/{family['letter']}"))
+    form = re.search(r'<form[^>]*action="[^"]*/consent/withdraw".*?</form>', page, re.S)[0]
+    token = re.search(r'name="withdraw-csrf_token"[^>]*value="([^"]+)"', form)[1]
+    assert 'name="withdraw-adult_id"' in form and "Who no longer agrees?" in form
+    response = client.post(
+        f"/letters/{family['letter']}/consent/withdraw",
+        data={"withdraw-csrf_token": token, "withdraw-adult_id": str(family["marc"]),
+              "withdraw-note": "Phoned: no longer happy."},
+    )  # fmt: skip
+    assert response.status_code == 302
+    with app.app_context():
+        marcs = db.session.scalar(
+            select(PublicationConsent).where(PublicationConsent.adult_id == family["marc"])
+        )
+        assert marcs.withdrawn_at is not None
+        assert marcs.withdrawal_note == "Phoned: no longer happy."
+
+
 def test_kept_apart_an_adult_sees_only_their_own_consent(app, client, family):
     record_consent(client, family["letter"], family["sofia"])
     with app.app_context():
@@ -225,7 +249,7 @@ def test_another_familys_adult_cannot_be_named_in_the_consent_forms(app, client,
     withdrawn = post_form(
         client,
         f"/letters/{family['letter']}/consent/withdraw",
-        {"adult_id": str(stranger), "note": ""},
+        {"withdraw-adult_id": str(stranger), "withdraw-note": ""},
         f"/letters/{family['letter']}",
     )
     assert withdrawn.status_code == 404
@@ -320,3 +344,39 @@ def test_the_migration_gives_existing_consents_the_letters_first_addressee(
         assert [tuple(row) for row in owners] == [(1, 2), (2, 1), (3, 1)]
         db.session.commit()
         db.engine.dispose()
+
+
+def test_the_pages_of_a_joint_letters_consent_are_valid_html(app, client, family, tmp_path):
+    reason = why_checker_unavailable()
+    if reason:
+        pytest.skip(reason)
+    letter_id = family["letter"]
+    record_consent(client, letter_id, family["sofia"])
+    pages = {
+        "letter": page_text(client.get(f"/letters/{letter_id}")),
+        "letter-with-errors": page_text(record_consent(client, letter_id, None, note="")),
+        "from-letter-refused": page_text(client.get(f"/posts/from-letter/{letter_id}")),
+    }
+    sign_in(client, "marc@example.com")
+    pages["portal"] = page_text(client.get(f"/portal/letters/{letter_id}"))
+    portal_consent(client, letter_id)
+    sign_in(client, "coach@example.com")
+    post_id = int(re.search(r"/posts/(\d+)/edit", make_post(client, letter_id).location)[1])
+    sign_in(client, "sofia@example.com")
+    portal_consent(client, letter_id, withdraw=True)
+    pages["portal-withdrawn"] = page_text(client.get(f"/portal/letters/{letter_id}"))
+    sign_in(client, "coach@example.com")
+    pages["letter-withdrawn"] = page_text(client.get(f"/letters/{letter_id}"))
+    pages["post-refused"] = page_text(client.get(f"/posts/{post_id}/edit"))
+    for name, page in pages.items():
+        (tmp_path / f"{name}.html").write_text(page)
+    checked = subprocess.run(
+        ["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "json", "--stdout",
+         "--exit-zero-always", *sorted(str(path) for path in tmp_path.glob("*.html"))],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    errors = [
+        f"{message.get('url', '?').rsplit('/', 1)[-1]}: {message['message']}"
+        for message in json.loads(checked.stdout)["messages"]
+    ]
+    assert errors == [], "\n".join(errors)

@@ -33,7 +33,9 @@ def _consent_form(letter: Letter, sharing: SharingState, **kwargs) -> ConsentFor
 def _withdraw_form(letter: Letter, sharing: SharingState, **kwargs) -> CoachWithdrawConsentForm:
     """Withdrawing: whose, among those who agreed, on a joint letter."""
     agreed = [party.adult for party in sharing.parties if party.standing is not None]
-    return asking_whose(CoachWithdrawConsentForm(**kwargs), agreed, len(sharing.parties) > 1)
+    # Its own prefix: on a joint letter it sits beside the form that records consent.
+    form = CoachWithdrawConsentForm(prefix="withdraw", **kwargs)
+    return asking_whose(form, agreed, len(sharing.parties) > 1)
 
 
 def _chosen_adult(letter: Letter, form) -> Adult | None:
