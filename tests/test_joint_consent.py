@@ -213,8 +213,11 @@ def test_kept_apart_an_adult_sees_only_their_own_consent(app, client, family):
     assert "Sofia" not in portal and "agreed on" not in portal
     assert "I agree" in portal
 
-    portal_consent(client, family["letter"])
-    portal = sharing_section(page_text(client.get(f"/portal/letters/{family['letter']}")))
+    # Sofia has agreed too, but nothing Marc reads says so.
+    agreed = portal_consent(client, family["letter"])
+    page = page_text(client.get(agreed.location))
+    assert "once everyone it is written to agrees" in page
+    portal = sharing_section(page)
     assert "You agreed on" in portal and "Sofia" not in portal
 
 
