@@ -221,12 +221,13 @@ def test_kept_apart_an_adult_sees_only_their_own_consent(app, client, family):
     assert "You agreed on" in portal and "Sofia" not in portal
 
 
-def test_a_one_adult_letter_asks_no_one_whose_consent_it_is(app, client, family):
+def test_a_letter_to_sofia_alone_asks_no_one_whose_consent_it_is(app, client, family):
     with app.app_context():
         sofia_family = db.session.get(Client, family["client"])
         alone = make_sent_letter(sofia_family, body="Dear Sofia,\n\nRest.\n\nMaya").id
-    page = page_text(client.get(f"/letters/{alone}"))
-    assert "Who agreed?" not in page and "Not yet" not in page
+    panel = sharing_section(page_text(client.get(f"/letters/{alone}")))
+    assert "Who agreed?" not in panel and "Not yet" not in panel and "Marc Duval" not in panel
+    assert "Sofia Marin has not agreed to this letter being shared" in panel
     assert record_consent(client, alone, None).status_code == 302
     assert "Consent given" in page_text(client.get(f"/letters/{alone}"))
     with app.app_context():
