@@ -38,6 +38,7 @@ KEPT_APART_LABELS = {
 
 # Events about the family's own record, which every adult of the family shares.
 FAMILY_RECORD_ACTIONS = (AuditAction.CLIENT_VIEWED.value, AuditAction.CLIENT_EXPORTED.value)
+CONSENT_ACTIONS = (AuditAction.CONSENT_GIVEN.value, AuditAction.CONSENT_WITHDRAWN.value)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class RecordsOfAdult:
     session_ids: Select
     letter_ids: Select
     post_ids: Select
+    # Their letters written to someone else too: whose consent an event there is about
+    # is not theirs to learn while the family is kept apart.
+    joint_letter_ids: Select
 
 
 def events_seen_by(client_record: Client, adult: Adult, records: RecordsOfAdult) -> ColumnElement:
@@ -71,12 +75,16 @@ def events_seen_by(client_record: Client, adult: Adult, records: RecordsOfAdult)
         and_(AuditEvent.target_type == "adults", AuditEvent.target_id == adult.id),
         about_shared_records,
     )
-    seen = [
-        by_viewer,
-        AuditEvent.action == AuditAction.KEEP_APART_CHANGED.value,
-        and_(~by_another_adult, about_their_records),
-    ]
-    if not client_record.keep_apart:
+    seen = [by_viewer, AuditEvent.action == AuditAction.KEEP_APART_CHANGED.value]
+    if client_record.keep_apart:
+        consent_on_joint_letter = and_(
+            AuditEvent.action.in_(CONSENT_ACTIONS),
+            AuditEvent.target_type == "letters",
+            AuditEvent.target_id.in_(records.joint_letter_ids),
+        )
+        seen.append(and_(~by_another_adult, about_their_records, ~consent_on_joint_letter))
+    else:
+        seen.append(and_(~by_another_adult, about_their_records))
         seen.append(and_(by_another_adult, about_shared_records))
     return or_(*seen)
 

@@ -81,6 +81,9 @@ def records_of(adult: Adult) -> RecordsOfAdult:
         ),
         letter_ids=letter_ids,
         post_ids=select(Post.id).where(Post.letter_id.in_(letter_ids)),
+        joint_letter_ids=select(Letter.id).where(
+            Letter.id.in_(letter_ids), Letter.addressees.any(Adult.id != adult.id)
+        ),
     )
 
 
