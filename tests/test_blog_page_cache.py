@@ -299,8 +299,8 @@ def consented_post(app, blog) -> dict:
         anna = make_client(coach, "Anna", last_name="Berg", email="anna.berg@example.com")
         make_client_login(anna)
         letter = make_sent_letter(anna, body="Dear Anna,\n\nSmall steps count.\n\nMaya")
-        consent = give_consent(letter, coach, ConsentMethod.EMAIL, "Said yes on 3 March.")
-        post = post_from_letter(letter, consent, coach, default_replacements())
+        give_consent(letter, coach, ConsentMethod.EMAIL, "Said yes on 3 March.")
+        post = post_from_letter(letter, coach, default_replacements())
         post.title = "Small steps count"
         publish_post(post)
         db.session.commit()

@@ -44,8 +44,8 @@ def anna(app, browser) -> dict:
         make_client_login(anna)
         make_coaching_session(anna, private_notes="Anna's private worries about Leo.")
         consented = make_sent_letter(anna, body="Dear Anna,\n\nRest is not a reward.\n\nMaya")
-        consent = give_consent(consented, coach, ConsentMethod.EMAIL, "Said yes on 3 March.")
-        kept = post_from_letter(consented, consent, coach, REPLACEMENTS)
+        give_consent(consented, coach, ConsentMethod.EMAIL, "Said yes on 3 March.")
+        kept = post_from_letter(consented, coach, REPLACEMENTS)
         kept.title = "Rest is not a reward"
         publish_post(kept)
         unconsented = make_sent_letter(anna, body="Dear Anna,\n\nSmall steps count.\n\nMaya")

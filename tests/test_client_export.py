@@ -66,10 +66,8 @@ def sofia(app, browser) -> dict:
         letter = make_sent_letter(
             client, body=f"Dear Sofia,\n\n{LETTER_WORDS}\n\nWith warmth,\n\nMaya"
         )
-        consent = give_consent(
-            letter, coach, ConsentMethod.EMAIL, "E-mail of 3 March: happy to share."
-        )
-        post = post_from_letter(letter, consent, coach, REPLACEMENTS)
+        give_consent(letter, coach, ConsentMethod.EMAIL, "E-mail of 3 March: happy to share.")
+        post = post_from_letter(letter, coach, REPLACEMENTS)
         publish_post(post)
         db.session.commit()
         ids = {"coach": coach.id, "client": client.id, "letter": letter.id, "post": post.id}

@@ -7,7 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from coachapp.auth.models import User
-from coachapp.blog.consents import ConsentRefused, active_consent, give_consent
+from coachapp.blog.consent_rules import addressee_consents
+from coachapp.blog.consents import ConsentRefused, give_consent
 from coachapp.blog.models import (
     BlogProfile,
     Category,
@@ -206,6 +207,14 @@ def _add_post(coach: User, demo: DemoPost, categories: dict, series: Series) -> 
     return post
 
 
+def _agree(letter: Letter, adult: Adult, coach: User) -> None:
+    """The addressee agrees in their portal, or by e-mail when they have no sign-in."""
+    if adult.user is not None:
+        give_consent(letter, adult.user, ConsentMethod.PORTAL, adult=adult)
+    else:
+        give_consent(letter, coach, ConsentMethod.EMAIL, "Agreed by e-mail.", adult=adult)
+
+
 def _post_from_shared_letter(coach: User, profile: BlogProfile, category: Category) -> Post | None:
     """The demo client agreed in her portal to share her sent letter; it is published."""
     letter = db.session.scalars(
@@ -218,10 +227,10 @@ def _post_from_shared_letter(coach: User, profile: BlogProfile, category: Catego
     if letter is None:
         return None
     try:
-        consent = active_consent(letter) or give_consent(
-            letter, letter.client.first_adult.user, ConsentMethod.PORTAL
-        )
-        post = post_from_letter(letter, consent, coach, profile_replacement_words(profile))
+        for party in addressee_consents(letter):
+            if party.standing is None:
+                _agree(letter, party.adult, coach)
+        post = post_from_letter(letter, coach, profile_replacement_words(profile))
     except (ConsentRefused, PublishRefused):
         return None
     post.title = "A letter to a mother going back to work"

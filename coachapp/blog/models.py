@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult, Client
 from coachapp.extensions import db, value_enum
 from coachapp.timeutil import UTCDateTime, utcnow
 
@@ -234,10 +234,11 @@ CONSENT_METHODS = {
 
 
 class PublicationConsent(db.Model):
-    """A client's permission to publish one letter, as it read at one revision.
+    """One addressee's permission to publish one letter, as it read at one revision.
 
     A ledger: rows are never edited except to record a withdrawal, so who agreed to
-    what, when and how stays on record. Giving consent again adds a new row.
+    what, when and how stays on record. Giving consent again adds a new row. A joint
+    letter needs a standing consent from each of the adults it is written to.
     """
 
     __tablename__ = "publication_consents"
@@ -245,6 +246,10 @@ class PublicationConsent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), index=True)
+    # Whose consent it is. The ledger outlives an adult removed from the family.
+    adult_id: Mapped[int | None] = mapped_column(
+        ForeignKey("adults.id", ondelete="SET NULL"), index=True
+    )
     letter_revision_id: Mapped[int] = mapped_column(
         ForeignKey("letter_revisions.id", ondelete="CASCADE")
     )
@@ -258,6 +263,7 @@ class PublicationConsent(db.Model):
     withdrawal_note: Mapped[str] = mapped_column(Text, default="")
 
     client: Mapped[Client] = relationship()
+    adult: Mapped[Adult | None] = relationship()
     letter = relationship("Letter")
     letter_revision = relationship("LetterRevision")
     recorded_by = relationship("User", foreign_keys=[recorded_by_id])
@@ -270,3 +276,8 @@ class PublicationConsent(db.Model):
     @property
     def method_label(self) -> str:
         return CONSENT_METHODS[self.method]
+
+    @property
+    def adult_name(self) -> str:
+        """Whose consent it is, as the coach reads it."""
+        return self.adult.display_name if self.adult else "a former member of the family"

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from coachapp.access import coach_required
 from coachapp.blog.blueprints import posts_bp as bp
-from coachapp.blog.consents import active_consent
+from coachapp.blog.consent_rules import joint_consent
 from coachapp.blog.forms import (
     ConfirmForm,
     FromLetterForm,
@@ -31,6 +31,7 @@ from coachapp.blog.publishing import (
     check_post,
     consent_for_post,
     get_own_post_or_404,
+    post_consent,
     post_from_letter,
     publish_post,
     replacement_words,
@@ -157,12 +158,12 @@ def delete(post_id: int):
 @bp.route("/from-letter/<int:letter_id>", methods=["GET", "POST"])
 @coach_required
 def from_letter(letter_id: int):
-    """Make an anonymised draft post from a letter the client agreed to share."""
+    """Make an anonymised draft post from a letter everyone it is written to agreed to share."""
     letter = get_letter_or_404(letter_id)
-    consent = active_consent(letter)
+    consent = joint_consent(letter)
     profile = blog_profile(current_user)
     form = _from_letter_form(profile, letter.client)
-    if consent is not None and form.validate_on_submit():
+    if consent.stands and form.validate_on_submit():
         words = {name: getattr(form, name).data for name in REPLACEMENT_FIELDS}
         letter.client.identifying_words = form.identifying_words.data
         if form.remember.data:
@@ -170,7 +171,7 @@ def from_letter(letter_id: int):
                 setattr(profile, name, value)
             db.session.add(profile)
         try:
-            post = post_from_letter(letter, consent, current_user, replacement_words(words))
+            post = post_from_letter(letter, current_user, replacement_words(words))
         except PublishRefused as error:
             db.session.rollback()
             flash(str(error), "error")
@@ -252,6 +253,7 @@ def _editor(post, form, publish_form=None, report=None, status: int = 200):
         confirm_form=ConfirmForm(),
         report=report,
         consent=consent_for_post(post) if post.id else None,
+        post_consent=post_consent(post) if post.letter_id else None,
         preview=render_markdown(post.body) if post.id else None,
         checked_fields=CHECKED_FIELDS,
         now=utcnow(),

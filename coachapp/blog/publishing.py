@@ -23,6 +23,7 @@ from coachapp.blog.anonymiser import (
     highlighted,
     identifying_terms,
 )
+from coachapp.blog.consent_rules import JointConsent, joint_consent
 from coachapp.blog.models import (
     PUBLIC_STATUSES,
     BlogProfile,
@@ -47,6 +48,15 @@ CHECKED_FIELDS = {
     "cover_image_alt": "Cover description",
     "tags": "Tags",
 }
+
+
+ONE_ADDRESSEE_HAS_NOT_AGREED = (
+    "The client has not agreed to this letter being shared. Record their consent first."
+)
+ONE_ADDRESSEE_WITHDREW = (
+    "The client's consent to share this letter is not on record (or was withdrawn), so the "
+    "post cannot be published."
+)
 
 
 class PublishRefused(ValueError):
@@ -124,30 +134,22 @@ def profile_replacement_words(profile: BlogProfile) -> dict[str, str]:
     return replacement_words({name: getattr(profile, name) for name in REPLACEMENT_FIELDS})
 
 
-def consent_for_post(post: Post) -> PublicationConsent | None:
-    """The standing consent that covers the letter revision the post was made from."""
-    if post.letter_id is None:
-        return None
-    return db.session.scalars(
-        select(PublicationConsent).where(
-            PublicationConsent.letter_id == post.letter_id,
-            PublicationConsent.letter_revision_id == post.letter_revision_id,
-            PublicationConsent.withdrawn_at.is_(None),
-        )
-    ).first()
+def consent_for_post(post: Post) -> list[PublicationConsent] | None:
+    """The standing consents, one per addressee of the letter, that cover the revision the
+    post was made from; None unless every addressee's consent stands."""
+    consent = post_consent(post)
+    return (consent.consents or None) if consent is not None else None
 
 
-def post_from_letter(
-    letter: Letter, consent: PublicationConsent, author: User, replacements: dict[str, str]
-) -> Post:
-    """A draft post from the consented revision of the letter, anonymised. Flushes."""
+def post_from_letter(letter: Letter, author: User, replacements: dict[str, str]) -> Post:
+    """A draft post from the revision of the letter everyone it is written to agreed to,
+    anonymised. Flushes."""
     if letter.status not in (LetterStatus.APPROVED, LetterStatus.SENT):
         raise PublishRefused("Only an approved or sent letter can become a post.")
-    if consent is None or consent.withdrawn_at is not None or consent.letter_id != letter.id:
-        raise PublishRefused(
-            "The client has not agreed to this letter being shared. Record their consent first."
-        )
-    revision = db.session.get(LetterRevision, consent.letter_revision_id)
+    consent = joint_consent(letter)
+    if not consent.stands:
+        raise PublishRefused(_refusal(consent, ONE_ADDRESSEE_HAS_NOT_AGREED))
+    revision = db.session.get(LetterRevision, consent.revision_id)
     terms = identifying_terms(letter.client)
     title = anonymise(revision.subject, terms, replacements).strip() or "A letter to a parent"
     post = Post(
@@ -191,11 +193,8 @@ def publish_post(post: Post, when: datetime | None = None) -> None:
     """Publish now, or schedule for ``when``; refused without consent or with hits. Flushes."""
     if not post.title.strip() or not post.body.strip():
         raise PublishRefused("Give the post a title and some text before publishing it.")
-    if post.from_letter and consent_for_post(post) is None:
-        raise PublishRefused(
-            "The client's consent to share this letter is not on record (or was "
-            "withdrawn), so the post cannot be published."
-        )
+    if post.from_letter:
+        _check_consent_for(post)
     report = check_post(post)
     if not report.clean:
         raise PublishRefused(report.summary())
@@ -208,6 +207,27 @@ def publish_post(post: Post, when: datetime | None = None) -> None:
     detail = f"Scheduled for {post.publish_at:%Y-%m-%d %H:%M} UTC" if scheduled else ""
     record_event(AuditAction.POST_PUBLISHED, client_id=post.client_id, target=post, detail=detail)
     log.info("Coach %s %s post %s", post.author_id, post.status.value, post.id)
+
+
+def post_consent(post: Post) -> JointConsent | None:
+    """Every addressee's consent to the revision the post was made from; None when the
+    letter is gone."""
+    letter = db.session.get(Letter, post.letter_id) if post.letter_id else None
+    return joint_consent(letter, post.letter_revision_id) if letter is not None else None
+
+
+def _check_consent_for(post: Post) -> None:
+    """Refuse unless every addressee's consent to the post's revision stands."""
+    consent = post_consent(post)
+    if consent is None:
+        raise PublishRefused(ONE_ADDRESSEE_WITHDREW)
+    if not consent.stands:
+        raise PublishRefused(_refusal(consent, ONE_ADDRESSEE_WITHDREW))
+
+
+def _refusal(consent: JointConsent, one_addressee: str) -> str:
+    """Who is missing, for a joint letter; a letter to one adult reads as it always has."""
+    return consent.refusal() if len(consent.parties) > 1 else one_addressee
 
 
 def unpublish_post(post: Post, reason: str = "") -> None:

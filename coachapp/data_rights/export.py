@@ -202,6 +202,10 @@ def _consents(client: Client, revision_numbers: dict[int, int]) -> list[dict]:
     return [
         {
             "letter_id": consent.letter_id,
+            # Whose consent it is: one adult of the family (an id of "adults", or none
+            # when that adult has since been removed from the family).
+            "adult_id": consent.adult_id,
+            "adult_name": consent.adult_name,
             "letter_revision": revision_numbers.get(consent.letter_revision_id),
             "method": consent.method.value,
             "note": consent.note,

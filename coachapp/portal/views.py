@@ -113,11 +113,17 @@ def letter(letter_id: int):
 
 
 def _letter_page(sent, consent_form: PortalConsentForm | None = None, status: int = 200):
+    client_record = current_client_or_404()
+    sharing = sharing_state(sent)
+    own = sharing.party(signed_in_adult(client_record))
     page = render_template(
         "portal/letter.html",
         letter=sent,
         body=render_markdown(sent.body),
-        sharing=sharing_state(sent),
+        sharing=sharing,
+        own=own,
+        # Adults kept apart never learn where the others stand.
+        others=[] if client_record.keep_apart else [p for p in sharing.parties if p is not own],
         consent_form=consent_form or PortalConsentForm(formdata=None),
         withdraw_form=WithdrawConsentForm(formdata=None),
     )
@@ -128,34 +134,49 @@ def _letter_page(sent, consent_form: PortalConsentForm | None = None, status: in
 @client_required
 def give_letter_consent(letter_id: int):
     """The client agrees to the letter being shared on the blog without names."""
-    sent = get_sent_letter_or_404(current_client_or_404(), letter_id)
+    client_record = current_client_or_404()
+    sent = get_sent_letter_or_404(client_record, letter_id)
     form = PortalConsentForm()
     if not form.validate_on_submit():
         return _letter_page(sent, form, 422)
     try:
-        give_consent(sent, current_user, ConsentMethod.PORTAL)
+        give_consent(
+            sent, current_user, ConsentMethod.PORTAL, adult=signed_in_adult(client_record)
+        )
     except ConsentRefused as error:
         db.session.rollback()
         flash(str(error), "error")
     else:
         db.session.commit()
-        flash(
-            "Thank you. Your coach may now share this letter, without names. "
-            "You can change your mind here at any time.",
-            "success",
-        )
+        flash(_thanks(sharing_state(sent)), "success")
     return redirect(url_for("portal.letter", letter_id=sent.id, _anchor="sharing"))
+
+
+def _thanks(sharing) -> str:
+    """What an adult reads once they agreed: a joint letter waits for everyone."""
+    if sharing.joint.stands:
+        return (
+            "Thank you. Your coach may now share this letter, without names. "
+            "You can change your mind here at any time."
+        )
+    return (
+        "Thank you. Your coach may share this letter, without names, once everyone it is "
+        "written to agrees. You can change your mind here at any time."
+    )
 
 
 @bp.post("/letters/<int:letter_id>/consent/withdraw")
 @client_required
 def withdraw_letter_consent(letter_id: int):
     """The client withdraws consent; any post made from the letter goes offline at once."""
-    sent = get_sent_letter_or_404(current_client_or_404(), letter_id)
+    client_record = current_client_or_404()
+    sent = get_sent_letter_or_404(client_record, letter_id)
     form = WithdrawConsentForm()
     if form.validate_on_submit():
         try:
-            withdraw_consent(sent, current_user, form.note.data)
+            withdraw_consent(
+                sent, current_user, form.note.data, adult=signed_in_adult(client_record)
+            )
         except ConsentRefused as error:
             db.session.rollback()
             flash(str(error), "error")
