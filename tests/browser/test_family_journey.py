@@ -39,6 +39,12 @@ SOFIA_SUMMARY = "On your own, you spoke about the evenings after the handover."
 SOFIA_STEP = "Write down one evening a week that went well"
 LETTER_SUBJECT = "Lena's two homes"
 LETTER_LINE = "Lena knows where she sleeps each night, and that is your shared work."
+SOFIA_CONSENT_NOTE = "E-mail of 3 December: happy for it to be shared without names."
+WAITING_FOR_MARC = (
+    "Publishing needs the consent of everyone the letter is written to: "
+    "Marc Duval has not agreed yet."
+)
+POST_TITLE = "Two homes, one calendar"
 
 
 # Helpers ---------------------------------------------------------------------------------
@@ -88,8 +94,8 @@ def log_session(page: Page, start: str, attended: list[str], summary: str, step:
 # The journey -----------------------------------------------------------------------------
 
 
-def test_separated_parents_each_read_only_their_own_and_joint_records(
-    prepare, new_page, mail_server
+def test_separated_parents_each_read_only_their_own_and_joint_records_and_both_must_agree(
+    prepare, new_page, live_server, mail_server
 ):
     with prepare():
         coach = make_coach()
@@ -254,5 +260,64 @@ def test_separated_parents_each_read_only_their_own_and_joint_records(
     marc_page.goto("/portal/activity")
     expect(marc_page.get_by_role("heading", level=1)).to_be_visible()
     assert not sofia_details(marc_page.content())
+
+    # 5. The joint letter goes on the blog only once both have agreed.
+    coach_page.reload()
+    letter_path = coach_page.url.split("#")[0].removeprefix(live_server.url)
+    sharing = coach_page.get_by_role("region", name="Sharing on the blog")
+    expect(sharing).to_contain_text("shared only while everyone it is written to agrees")
+    sharing.get_by_text("Record consent given by e-mail or in person").click()
+    sharing.get_by_role("group", name="Who agreed?").get_by_label("Sofia Marin").check()
+    sharing.get_by_label("By e-mail").check()
+    sharing.get_by_label("Note").first.fill(SOFIA_CONSENT_NOTE)
+    sharing.get_by_role("button", name="Record consent").click()
+    expect(coach_page.get_by_text(f"Consent recorded. {WAITING_FOR_MARC}")).to_be_visible()
+    sharing = coach_page.get_by_role("region", name="Sharing on the blog")
+    expect(sharing.get_by_role("link", name="Publish as a post…")).to_have_count(0)
+    expect(sharing).to_contain_text(WAITING_FOR_MARC)
+    # Opened at its own address, making the post is refused too, and says whose consent is
+    # missing.
+    coach_page.goto(letter_path.replace("/letters/", "/posts/from-letter/"))
+    expect(coach_page.get_by_role("alert")).to_contain_text(WAITING_FOR_MARC)
+    expect(coach_page.get_by_role("button", name="Make the draft post")).to_have_count(0)
+    screenshot(coach_page, "family-kept-apart-publishing-refused")
+
+    # Marc agrees in his portal, and learns nothing of where Sofia stands.
+    marc_page.goto("/portal/letters")
+    marc_page.get_by_role("link", name=LETTER_SUBJECT).click()
+    marc_sharing = marc_page.get_by_role("region", name="Sharing this letter with other parents")
+    expect(marc_sharing).to_contain_text("written to you jointly")
+    expect(marc_sharing).not_to_contain_text("Sofia")
+    marc_page.get_by_label("I agree that this letter may be published").check()
+    marc_page.get_by_role("button", name="I agree").click()
+    expect(marc_page.get_by_text("Thank you. Your coach may")).to_be_visible()
+    expect(marc_sharing).to_contain_text("You agreed on")
+    assert not sofia_details(marc_page.content())
+
+    # Now the coach makes the post, anonymised, and publishes it.
+    coach_page.goto(letter_path)
+    sharing = coach_page.get_by_role("region", name="Sharing on the blog")
+    expect(sharing).not_to_contain_text(WAITING_FOR_MARC)
+    sharing.get_by_role("link", name="Publish as a post…").click()
+    expect(coach_page.get_by_role("heading", name="Publish a letter as a post")).to_be_visible()
+    coach_page.get_by_role("button", name="Make the draft post").click()
+    expect(coach_page).to_have_url(re.compile(r"/posts/\d+/edit$"))
+    draft = coach_page.get_by_label("Text", exact=True).input_value()
+    assert "shared work" in draft and not re.search(r"\b(Sofia|Marc|Lena)\b", draft), draft
+    coach_page.get_by_label("Title", exact=True).fill(POST_TITLE)
+    coach_page.get_by_role("button", name="Save", exact=True).click()
+    expect(coach_page.get_by_text("Post saved.")).to_be_visible()
+    coach_page.get_by_role("button", name="Publish", exact=True).click()
+    expect(coach_page.get_by_text("Published. The post is on the blog now.")).to_be_visible()
+    post_path = coach_page.get_by_role("link", name="read it on the blog").get_attribute("href")
+
+    reader = new_page()
+    response = reader.goto(post_path)
+    assert response.status == 200
+    expect(reader.get_by_role("heading", level=1)).to_have_text(POST_TITLE)
+    article = reader.locator("article.post").inner_text()
+    assert "shared work" in article, article
+    assert not re.search(r"\b(Sofia|Marin|Marc|Duval|Lena)\b", article), article
+    assert not sofia_details(reader.content()) and MARC_EMAIL not in reader.content()
 
     assert not csp_violations(coach_console + marc_console), coach_console + marc_console
