@@ -213,17 +213,21 @@ def test_kept_apart_an_adult_sees_only_their_own_consent(app, client, family):
     assert "Sofia" not in portal and "agreed on" not in portal
     assert "I agree" in portal
 
-    portal_consent(client, family["letter"])
-    portal = sharing_section(page_text(client.get(f"/portal/letters/{family['letter']}")))
+    # Sofia has agreed too, but nothing Marc reads says so.
+    agreed = portal_consent(client, family["letter"])
+    page = page_text(client.get(agreed.location))
+    assert "once everyone it is written to agrees" in page
+    portal = sharing_section(page)
     assert "You agreed on" in portal and "Sofia" not in portal
 
 
-def test_a_one_adult_letter_asks_no_one_whose_consent_it_is(app, client, family):
+def test_a_letter_to_sofia_alone_asks_no_one_whose_consent_it_is(app, client, family):
     with app.app_context():
         sofia_family = db.session.get(Client, family["client"])
         alone = make_sent_letter(sofia_family, body="Dear Sofia,\n\nRest.\n\nMaya").id
-    page = page_text(client.get(f"/letters/{alone}"))
-    assert "Who agreed?" not in page and "Not yet" not in page
+    panel = sharing_section(page_text(client.get(f"/letters/{alone}")))
+    assert "Who agreed?" not in panel and "Not yet" not in panel and "Marc Duval" not in panel
+    assert "Sofia Marin has not agreed to this letter being shared" in panel
     assert record_consent(client, alone, None).status_code == 302
     assert "Consent given" in page_text(client.get(f"/letters/{alone}"))
     with app.app_context():

@@ -60,7 +60,8 @@ def _party(letter: Letter, adult: Adult | None) -> AddresseeConsent:
 
 
 def _for_whom(letter: Letter, adult: Adult) -> str:
-    """" for Marc Duval" in the audit log of a joint letter; nothing for one adult."""
+    """Whose consent, for the audit log of a joint letter (" for Marc Duval"); nothing for
+    a letter to one adult."""
     return f" for {adult.display_name}" if len(consent_parties(letter)) > 1 else ""
 
 
@@ -81,7 +82,8 @@ def give_consent(
         raise ConsentRefused("This letter has not been sent to you yet.")
     party = _party(letter, adult)
     if party.standing is not None:
-        whose = f"{party.adult.display_name}'s consent" if adult is not None else "Consent"
+        joint = len(consent_parties(letter)) > 1
+        whose = f"{party.adult.display_name}'s consent" if joint else "Consent"
         raise ConsentRefused(f"{whose} to share this letter is already recorded.")
     consent = PublicationConsent(
         client_id=letter.client_id,

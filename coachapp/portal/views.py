@@ -108,12 +108,13 @@ def letters():
 @client_required
 def letter(letter_id: int):
     """One sent letter, to read in the browser, and whether it may be shared."""
-    sent = get_sent_letter_or_404(current_client_or_404(), letter_id)
-    return _letter_page(sent)
-
-
-def _letter_page(sent, consent_form: PortalConsentForm | None = None, status: int = 200):
     client_record = current_client_or_404()
+    return _letter_page(client_record, get_sent_letter_or_404(client_record, letter_id))
+
+
+def _letter_page(
+    client_record, sent, consent_form: PortalConsentForm | None = None, status: int = 200
+):
     sharing = sharing_state(sent)
     own = sharing.party(signed_in_adult(client_record))
     page = render_template(
@@ -138,7 +139,7 @@ def give_letter_consent(letter_id: int):
     sent = get_sent_letter_or_404(client_record, letter_id)
     form = PortalConsentForm()
     if not form.validate_on_submit():
-        return _letter_page(sent, form, 422)
+        return _letter_page(client_record, sent, form, 422)
     try:
         give_consent(
             sent, current_user, ConsentMethod.PORTAL, adult=signed_in_adult(client_record)
@@ -148,13 +149,14 @@ def give_letter_consent(letter_id: int):
         flash(str(error), "error")
     else:
         db.session.commit()
-        flash(_thanks(sharing_state(sent)), "success")
+        flash(_thanks(sharing_state(sent), client_record.keep_apart), "success")
     return redirect(url_for("portal.letter", letter_id=sent.id, _anchor="sharing"))
 
 
-def _thanks(sharing) -> str:
-    """What an adult reads once they agreed: a joint letter waits for everyone."""
-    if sharing.joint.stands:
+def _thanks(sharing, keep_apart: bool) -> str:
+    """What an adult reads once they agreed: a joint letter waits for everyone (and an
+    adult kept apart never learns from it whether the others agreed)."""
+    if sharing.joint.stands and not (keep_apart and len(sharing.parties) > 1):
         return (
             "Thank you. Your coach may now share this letter, without names. "
             "You can change your mind here at any time."

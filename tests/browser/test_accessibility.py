@@ -63,6 +63,7 @@ class Practice:
     session: int
     draft_letter: int
     sent_letter: int
+    joint_letter: int
     post: int
     post_slug: str
     category_slug: str
@@ -72,9 +73,9 @@ class Practice:
 
 def seed_practice() -> Practice:
     """A coach with a bio, a client with a portal sign-in, a session, a draft and a sent
-    letter (with consent), and a published post with a tag, in a category and a series, with
-    an approved comment and the author's reply, and one waiting for moderation. Call inside
-    ``prepare()``."""
+    letter (with consent), a joint letter to her and Marc (with her consent only), and a
+    published post with a tag, in a category and a series, with an approved comment and the
+    author's reply, and one waiting for moderation. Call inside ``prepare()``."""
     coach = make_coach(bio="I am a parent coach and a mother of two.")
     client = make_client(coach, "Sofia", children=[("Lena", 2024)])
     make_client_login(client)
@@ -85,6 +86,11 @@ def seed_practice() -> Practice:
     approve_letter(sent, coach, based_on=sent.version)
     send_letter(sent, coach, "With warmth.")
     give_consent(sent, coach, ConsentMethod.EMAIL, "E-mail of 3 March: happy to share.")
+    # A joint letter Sofia agreed to share and Marc has not yet.
+    joint = make_letter(client, subject="For both of you", addressees=[client.first_adult, marc])
+    approve_letter(joint, coach, based_on=joint.version)
+    send_letter(joint, coach, "With warmth.")
+    give_consent(joint, coach, ConsentMethod.EMAIL, "Said yes.", adult=client.first_adult)
     category = Category(
         practice_id=coach.practice_id, name="Personal development", slug="personal-development"
     )
@@ -124,6 +130,7 @@ def seed_practice() -> Practice:
         session=coaching_session.id,
         draft_letter=draft.id,
         sent_letter=sent.id,
+        joint_letter=joint.id,
         post=post.id,
         post_slug=post.slug,
         category_slug=category.slug,
@@ -158,6 +165,7 @@ def main_pages(seeded: Practice) -> dict[str, list[str]]:
             "/sessions/new",
             "/letters/",
             f"/letters/{seeded.sent_letter}",
+            f"/letters/{seeded.joint_letter}",
             f"/letters/{seeded.draft_letter}/edit",
             f"/letters/{seeded.draft_letter}/delete",
             "/letters/templates",
@@ -176,6 +184,7 @@ def main_pages(seeded: Practice) -> dict[str, list[str]]:
         "client": [
             "/portal/",
             f"/portal/letters/{seeded.sent_letter}",
+            f"/portal/letters/{seeded.joint_letter}",
             "/portal/activity",
         ],
     }
