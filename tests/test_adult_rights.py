@@ -297,10 +297,12 @@ def test_the_first_adult_can_leave_and_the_next_becomes_first(
         login = db.session.scalar(select(User).where(User.email == "sofia@example.com"))
         assert login is not None and not login.active
 
-    # The last adult still cannot leave.
-    response = client.post(f"/clients/{f['client']}/adults/{f['marc']}/remove",
-                           follow_redirects=True)
-    assert "Marc Duval is the only adult of this family" in page_text(response)
+    # The last adult still cannot leave, and is not even asked to confirm.
+    for method in ("GET", "POST"):
+        response = client.open(f"/clients/{f['client']}/adults/{f['marc']}/remove",
+                               method=method, follow_redirects=True)
+        assert "Marc Duval is the only adult of this family" in page_text(response)
+        assert "Remove Marc Duval from the family?" not in page_text(response)
 
 
 def test_erasing_an_adults_details_leaves_no_name_or_address_but_the_activity_log(

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from coachapp.audit.models import AuditAction, AuditEvent
 from coachapp.auth.models import Role
 from coachapp.clients.models import Adult, Client
+from coachapp.clients.services import KEEP_APART_DETAILS
 from coachapp.extensions import db
 
 PER_PAGE = 50
@@ -123,5 +124,5 @@ def portal_label(event: AuditEvent) -> str:
     except ValueError:
         return event.action_label
     if action is AuditAction.KEEP_APART_CHANGED:
-        return KEPT_APART_LABELS[not event.detail.startswith("Adults no longer")]
+        return KEPT_APART_LABELS[event.detail != KEEP_APART_DETAILS[False]]
     return PORTAL_LABELS.get(action, action.label)

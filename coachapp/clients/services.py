@@ -146,6 +146,10 @@ def remove_adult(adult: Adult) -> None:
     log.info("Adult %s left client %s", adult.id, client.id)
 
 
+# What the activity log records for a change of "keep apart", on and off.
+KEEP_APART_DETAILS = {True: "Adults kept apart", False: "Adults no longer kept apart"}
+
+
 def set_keep_apart(client: Client, keep_apart: bool) -> list[str]:
     """Keep the family's adults apart, or stop. Returns what changed, in sentences for the
     coach (none when nothing did). Every change is in the activity log, because it decides
@@ -161,7 +165,7 @@ def set_keep_apart(client: Client, keep_apart: bool) -> list[str]:
         AuditAction.KEEP_APART_CHANGED,
         client_id=client.id,
         target=client,
-        detail="Adults kept apart" if keep_apart else "Adults no longer kept apart",
+        detail=KEEP_APART_DETAILS[keep_apart],
     )
     log.info("Client %s keep apart: %s", client.id, keep_apart)
     names = and_list([adult.preferred_name or adult.first_name for adult in client.adults])

@@ -9,7 +9,12 @@ from flask import flash, redirect, render_template, url_for
 from coachapp.access import coach_required
 from coachapp.clients.blueprints import bp
 from coachapp.clients.forms import RemoveAdultForm
-from coachapp.clients.services import FamilyRefused, get_adult_or_404, get_client_or_404
+from coachapp.clients.services import (
+    FamilyRefused,
+    check_removable,
+    get_adult_or_404,
+    get_client_or_404,
+)
 from coachapp.data_rights.leaving import leave_family
 from coachapp.extensions import db
 
@@ -24,6 +29,11 @@ def remove_adult_view(client_id: int, adult_id: int):
     """Ask, then take an adult out of the family (erasing their details if asked)."""
     client = get_client_or_404(client_id)
     adult = get_adult_or_404(client, adult_id)
+    try:
+        check_removable(adult)
+    except FamilyRefused as error:  # the last adult: nothing to confirm
+        flash(str(error), "error")
+        return redirect(url_for(".detail", client_id=client_id))
     form = RemoveAdultForm()
     if form.validate_on_submit():
         try:
