@@ -19,7 +19,7 @@ from coachapp.coaching.scheduling import (
 from coachapp.extensions import db, init_migrations
 from coachapp.paths import MIGRATIONS_FOLDER
 from coachapp.timeutil import AmbiguousLocalTime, NonexistentLocalTime, local_moment
-from tests.conftest import make_test_app
+from tests.conftest import csrf_token_from, make_test_app
 from tests.factories import (
     PASSWORD,
     add_family_adult,
@@ -225,6 +225,30 @@ def test_a_late_cancellation_is_measured_against_the_coachs_notice(app, coach_id
         assert not coaching_session.late_cancellation
         with pytest.raises(SchedulingRefused, match="This session is cancelled"):
             cancel(coaching_session, "Again.", coaching_session.coach)
+
+
+
+def test_status_cancel_and_move_forms_are_refused_without_their_csrf_token(
+    app, client, sofia_id
+):
+    app.config["WTF_CSRF_ENABLED"] = True
+    session_id = add_session(app, sofia_id, hours_from_now(-3))
+    assert client.post(
+        f"/sessions/{session_id}/cancel", data={"cancelled_by": "coach", "reason": "Ill"}
+    ).status_code == 400
+    assert client.post(
+        f"/sessions/{session_id}/move",
+        data={"moved_by": "coach", "date": "2027-01-01", "start_time": "10:00",
+              "end_time": "11:00"},
+    ).status_code == 400
+    client.post(f"/sessions/{session_id}/status", data={"status": "no_show"})
+    assert load(app, session_id).status is SessionStatus.PLANNED
+
+    token = csrf_token_from(page_text(client.get(f"/sessions/{session_id}")))
+    client.post(
+        f"/sessions/{session_id}/status", data={"status": "no_show", "csrf_token": token}
+    )
+    assert load(app, session_id).status is SessionStatus.NO_SHOW
 
 
 # Moving a session

@@ -187,7 +187,9 @@ class CancelSessionForm(FlaskForm):
 
     # Asked for a session of a series only.
     scope = RadioField("Which sessions", choices=SCOPE_CHOICES, default="this")
-    cancelled_by = SelectField("Who cancelled", validators=[DataRequired("Say who cancelled.")])
+    # No DataRequired: its "required" attribute is invalid HTML on a select without a blank
+    # first option; the choice itself is checked against the coach and the family's adults.
+    cancelled_by = SelectField("Who cancelled")
     reason = TextAreaField(
         "Reason",
         validators=[DataRequired("Write why the session is cancelled."), Length(max=2000)],
@@ -199,7 +201,7 @@ class CancelSessionForm(FlaskForm):
 class MoveSessionForm(FlaskForm):
     """Move a session to another day or time (in the coach's time zone)."""
 
-    moved_by = SelectField("Who asked to move it", validators=[DataRequired("Say who asked.")])
+    moved_by = SelectField("Who asked to move it")  # checked against its choices, as above
     # Asked for a session of a series only.
     scope = RadioField("Which sessions", choices=SCOPE_CHOICES, default="this")
     date = DateField("New date", validators=[DataRequired("Enter the new date.")])
