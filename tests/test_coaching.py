@@ -840,7 +840,9 @@ def test_delete_confirmation_says_what_will_be_removed(app, client, sofia_id):
 
 def test_deleting_a_session_removes_it_with_its_steps(app, client, sofia_id):
     session_id = log_session(client, sofia_id)
-    other_id = log_session(client, sofia_id, **{"action_items-0-text": "Keep this step"})
+    other_id = log_session(
+        client, sofia_id, date="2026-03-09", **{"action_items-0-text": "Keep this step"}
+    )
     response = client.post(f"/sessions/{session_id}/delete")
     assert response.headers["Location"] == f"/clients/{sofia_id}"
     assert "Session deleted." in text(client.get(f"/clients/{sofia_id}"))

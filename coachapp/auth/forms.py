@@ -7,11 +7,19 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
+    IntegerField,
     PasswordField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from coachapp.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
@@ -50,6 +58,14 @@ class ProfileForm(FlaskForm):
         "About you",
         validators=[Length(max=4000)],
         render_kw={"rows": 6},
+    )
+    cancellation_notice_hours = IntegerField(
+        "Notice period for cancelling (hours)",
+        validators=[
+            Optional(),
+            NumberRange(0, 14 * 24, "Enter a number of hours from 0 to 336 (two weeks)."),
+        ],
+        default=24,
     )
 
 

@@ -53,6 +53,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     bio: Mapped[str] = mapped_column(Text, default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    # A coach's notice period: a session cancelled later than this before it starts is a
+    # late cancellation.
+    cancellation_notice_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -196,11 +196,15 @@ def _requirement_message(required: bool, signed_out: int) -> str:
 def edit_account():
     """Change name, time zone and (for coaches) the bio readers see."""
     form = ProfileForm(obj=current_user)
+    if not current_user.is_coach:  # clients have no notice period to set
+        del form.cancellation_notice_hours
     if form.validate_on_submit():
         current_user.name = form.name.data.strip()
         current_user.timezone = form.timezone.data
         if current_user.is_coach:
             current_user.bio = form.bio.data or ""
+            if form.cancellation_notice_hours.data is not None:  # blank keeps it
+                current_user.cancellation_notice_hours = form.cancellation_notice_hours.data
         db.session.commit()
         flash("Your details are saved.", "success")
         return redirect(url_for("auth.account"))

@@ -4,6 +4,7 @@ from coachapp.auth.signals import coach_created
 from coachapp.clients.signals import keep_apart_starting
 from coachapp.coaching import (  # noqa: F401  (routes and index upkeep)
     client_page,
+    schedule_views,
     search,
     views,
 )

@@ -9,6 +9,8 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -17,10 +19,18 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from coachapp.coaching.models import SessionFormat
+from coachapp.coaching.models import Repeat, SessionFormat
+from coachapp.coaching.scheduling import MAX_OCCURRENCES
 from coachapp.ids import id_choice, id_choice_or_none, parse_id
 
 BLANK_ACTION_ITEM_ROWS = 2
@@ -98,6 +108,25 @@ class CoachingSessionForm(FlaskForm):
     )
     action_items = FieldList(FormField(ActionItemForm), min_entries=BLANK_ACTION_ITEM_ROWS)
     follow_up_on = DateField("Follow up on", validators=[Optional()])
+    # Offered when planning a new session.
+    repeat = SelectField(
+        "Repeat",
+        choices=[SelectChoice("", "Does not repeat")]
+        + [SelectChoice(r.value, r.label) for r in Repeat],
+        default="",
+    )
+    repeat_until = DateField("Until", validators=[Optional()])
+    repeat_count = IntegerField(
+        "Or this many times",
+        validators=[
+            Optional(),
+            NumberRange(2, MAX_OCCURRENCES, f"Plan from 2 to {MAX_OCCURRENCES} sessions."),
+        ],
+    )
+    # Asked only when the start happens twice on a daylight-saving day.
+    fold = RadioField("Which one?", choices=[], validators=[Optional()], validate_choice=False)
+    # Asked only when the session overlaps another.
+    confirm_overlap = BooleanField("Save it anyway")
     insert_template = SubmitField("Insert template")
     add_action_item = SubmitField("Add another step")
     save = SubmitField("Save session")
@@ -110,6 +139,16 @@ class CoachingSessionForm(FlaskForm):
     def validate_end_time(self, field) -> None:
         if self.start_time.data and field.data and field.data <= self.start_time.data:
             raise ValidationError("The session ends before it starts: check the two times.")
+
+    def validate_repeat(self, field) -> None:
+        if not field.data:
+            return
+        if (self.repeat_until.data is None) == (self.repeat_count.data is None):
+            raise ValidationError(
+                "Say how long the series runs: until a date, or how many times (not both)."
+            )
+        if self.repeat_until.data and self.date.data and self.repeat_until.data <= self.date.data:
+            raise ValidationError("The series ends before its second session: check the dates.")
 
 
 class TopicForm(FlaskForm):
@@ -129,3 +168,51 @@ class NoteTemplateForm(FlaskForm):
         validators=[DataRequired("Write what the template fills in."), within_note_limit],
         render_kw={"rows": 16},
     )
+
+
+class StatusForm(FlaskForm):
+    """Mark a session held or a no-show (the buttons on the session's page)."""
+
+    status = HiddenField(validators=[AnyOf(["held", "no_show"], "Choose held or no-show.")])
+
+
+SCOPE_CHOICES = [
+    SelectChoice("this", "Only this session"),
+    SelectChoice("following", "This session and the following ones of its series"),
+]
+
+
+class CancelSessionForm(FlaskForm):
+    """Cancel a session: who cancelled, and why."""
+
+    # Asked for a session of a series only.
+    scope = RadioField("Which sessions", choices=SCOPE_CHOICES, default="this")
+    # No DataRequired: its "required" attribute is invalid HTML on a select without a blank
+    # first option; the choice itself is checked against the coach and the family's adults.
+    cancelled_by = SelectField("Who cancelled")
+    reason = TextAreaField(
+        "Reason",
+        validators=[DataRequired("Write why the session is cancelled."), Length(max=2000)],
+        render_kw={"rows": 4},
+    )
+    save = SubmitField("Cancel the session")
+
+
+class MoveSessionForm(FlaskForm):
+    """Move a session to another day or time (in the coach's time zone)."""
+
+    moved_by = SelectField("Who asked to move it")  # checked against its choices, as above
+    # Asked for a session of a series only.
+    scope = RadioField("Which sessions", choices=SCOPE_CHOICES, default="this")
+    date = DateField("New date", validators=[DataRequired("Enter the new date.")])
+    start_time = TimeField("Starts", validators=[DataRequired("Enter when the session starts.")])
+    end_time = TimeField("Ends", validators=[DataRequired("Enter when the session ends.")])
+    # Asked only when the start happens twice on a daylight-saving day.
+    fold = RadioField("Which one?", choices=[], validators=[Optional()], validate_choice=False)
+    # Asked only when the new time overlaps another session.
+    confirm_overlap = BooleanField("Move it anyway")
+    save = SubmitField("Move the session")
+
+    def validate_end_time(self, field) -> None:
+        if self.start_time.data and field.data and field.data <= self.start_time.data:
+            raise ValidationError("The session ends before it starts: check the two times.")

@@ -3,7 +3,7 @@
 import enum
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coachapp.clients.models import Adult, Client, and_list
@@ -21,6 +21,62 @@ class SessionFormat(enum.StrEnum):
     @property
     def label(self) -> str:
         return {"in_person": "In person", "video": "Video", "phone": "Phone"}[self.value]
+
+
+class SessionStatus(enum.StrEnum):
+    """Where a session stands. A planned session whose end has passed counts as held."""
+
+    PLANNED = "planned"
+    HELD = "held"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+    @property
+    def label(self) -> str:
+        return {
+            "planned": "Planned",
+            "held": "Held",
+            "cancelled": "Cancelled",
+            "no_show": "No-show",
+        }[self.value]
+
+
+class Party(enum.StrEnum):
+    """Who did something to a session: the coach, or an adult of the family."""
+
+    COACH = "coach"
+    CLIENT = "client"
+
+
+class Repeat(enum.StrEnum):
+    """How often the sessions of a series come."""
+
+    WEEKLY = "weekly"
+    FORTNIGHTLY = "fortnightly"
+    MONTHLY = "monthly"
+
+    @property
+    def label(self) -> str:
+        return {
+            "weekly": "Every week",
+            "fortnightly": "Every two weeks",
+            "monthly": "Every month",
+        }[self.value]
+
+
+class SessionSeries(db.Model):
+    """Sessions planned together at a regular interval; each stays a session of its own."""
+
+    __tablename__ = "session_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coach_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    repeat: Mapped[Repeat] = mapped_column(value_enum(Repeat))
+    # What the coach asked for: until a day, or a number of sessions.
+    until_on: Mapped[date | None]
+    occurrence_count: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 coaching_session_topics = Table(
@@ -122,6 +178,23 @@ class CoachingSession(db.Model):
     # Written for the client; shown in their portal.
     summary: Mapped[str] = mapped_column(Text, default="")
     follow_up_on: Mapped[date | None]
+    # Stored as planned for a session ahead; see shown_status for one whose time has passed.
+    status: Mapped[SessionStatus] = mapped_column(
+        value_enum(SessionStatus), default=SessionStatus.PLANNED
+    )
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by: Mapped[Party | None] = mapped_column(value_enum(Party))
+    # Which adult of the family cancelled, when the client did.
+    cancelled_by_adult_id: Mapped[int | None] = mapped_column(
+        ForeignKey("adults.id", ondelete="SET NULL", name="fk_coaching_sessions_cancelled_by_adult")
+    )
+    cancellation_reason: Mapped[str] = mapped_column(Text, default="")
+    # The series it was planned in, if any; deleting a session leaves the rest of it.
+    series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("session_series.id", ondelete="SET NULL"), index=True
+    )
+    # Cancelled within the coach's notice period.
+    late_cancellation: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -141,6 +214,31 @@ class CoachingSession(db.Model):
     shared_with: Mapped[list[Adult]] = relationship(
         secondary=session_shared_with, order_by=(Adult.position, Adult.id), passive_deletes=True
     )
+    coach = relationship("User", foreign_keys=[coach_id])
+    series: Mapped[SessionSeries | None] = relationship()
+    cancelled_by_adult: Mapped[Adult | None] = relationship(foreign_keys=[cancelled_by_adult_id])
+    moves: Mapped[list["SessionMove"]] = relationship(
+        back_populates="coaching_session",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="SessionMove.moved_at",
+    )
+
+    @property
+    def shown_status(self) -> SessionStatus:
+        """The status as the coach reads it: a planned session that has ended counts as held
+        unless the coach marked it otherwise."""
+        if self.status is SessionStatus.PLANNED and self.ends_at <= utcnow():
+            return SessionStatus.HELD
+        return self.status
+
+    @property
+    def has_started(self) -> bool:
+        return self.starts_at <= utcnow()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is SessionStatus.CANCELLED
 
     @property
     def ends_at(self) -> datetime:
@@ -186,3 +284,35 @@ class ActionItem(db.Model):
 
     coaching_session: Mapped[CoachingSession] = relationship(back_populates="action_items")
     adult: Mapped[Adult | None] = relationship()
+
+
+class SessionMove(db.Model):
+    """One time a session was moved: from when, by whom, and when it was done."""
+
+    __tablename__ = "session_moves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coaching_session_id: Mapped[int] = mapped_column(
+        ForeignKey("coaching_sessions.id", ondelete="CASCADE"), index=True
+    )
+    old_starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    old_duration_minutes: Mapped[int]
+    new_starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    new_duration_minutes: Mapped[int]
+    moved_by: Mapped[Party] = mapped_column(value_enum(Party))
+    # The adult of the family who moved it, when the client did.
+    moved_by_adult_id: Mapped[int | None] = mapped_column(
+        ForeignKey("adults.id", ondelete="SET NULL"), index=True
+    )
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    coaching_session: Mapped[CoachingSession] = relationship(back_populates="moves")
+    moved_by_adult: Mapped[Adult | None] = relationship()
+
+    @property
+    def mover_name(self) -> str:
+        """Who moved it, as the coach reads it: "You", or the adult's first name."""
+        if self.moved_by is Party.COACH:
+            return "You"
+        adult = self.moved_by_adult
+        return (adult.preferred_name or adult.first_name) if adult else "The client"

@@ -21,8 +21,9 @@ from coachapp.coaching.models import (
     Topic,
 )
 from coachapp.coaching.note_templates import STARTER_NOTE_TEMPLATES
+from coachapp.coaching.scheduling import status_on_creation
 from coachapp.extensions import db
-from coachapp.timeutil import utcnow
+from coachapp.timeutil import local_moment, utcnow
 
 DEFAULT_TOPICS = (
     "Guilt",
@@ -123,12 +124,15 @@ def note_template_body(coach: User, key: str) -> str | None:
 
 
 def session_start_and_end(
-    day: date, start: time, end: time, zone: ZoneInfo
+    day: date, start: time, end: time, zone: ZoneInfo, fold: int | None = None
 ) -> tuple[datetime, int]:
-    """The session's start as an aware datetime and its length in minutes."""
-    starts_at = datetime.combine(day, start, tzinfo=zone)
-    ends_at = datetime.combine(day, end, tzinfo=zone)
-    return starts_at, int((ends_at - starts_at).total_seconds() // 60)
+    """The session's start as an aware datetime and its length in minutes.
+
+    The length is what the two times on the clock say. A start the clocks skip, or show
+    twice without ``fold`` to choose, raises (see timeutil.local_moment)."""
+    starts_at = local_moment(day, start, zone, fold)
+    minutes = (datetime.combine(day, end) - datetime.combine(day, start)).total_seconds()
+    return starts_at, int(minutes // 60)
 
 
 @dataclass
@@ -211,6 +215,8 @@ def apply_session_form(
     check_kept_apart(
         client, list(client.adults) if attendees is None else attendees, shared_with, action_items
     )
+    if coaching_session.id is None:
+        coaching_session.status = status_on_creation(starts_at, duration_minutes)
     coaching_session.coach_id = client.coach_id
     coaching_session.client = client
     coaching_session.starts_at = starts_at

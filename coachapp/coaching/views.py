@@ -1,5 +1,7 @@
 """Pages for logging and reading coaching sessions, topics and note templates."""
 
+from datetime import datetime
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,8 +14,10 @@ from coachapp.auth.services import safe_next_path
 from coachapp.clients.models import Client
 from coachapp.coaching.blueprints import bp, search_bp
 from coachapp.coaching.forms import CoachingSessionForm, NoteTemplateForm, TopicForm
-from coachapp.coaching.models import CoachingSession, NoteTemplate, SessionFormat, Topic
+from coachapp.coaching.models import CoachingSession, NoteTemplate, Repeat, SessionFormat, Topic
 from coachapp.coaching.note_templates import STARTER_NOTE_TEMPLATES
+from coachapp.coaching.schedule_views import checked_series, checked_times
+from coachapp.coaching.scheduling import plan_series, reschedule
 from coachapp.coaching.search import (
     RESULT_LIMIT,
     search_clients,
@@ -30,7 +34,6 @@ from coachapp.coaching.services import (
     get_action_item_or_404,
     get_coaching_session_or_404,
     note_template_body,
-    session_start_and_end,
     toggle_action_item,
     topic_name_taken,
 )
@@ -132,16 +135,19 @@ def _handle_form_buttons(form: CoachingSessionForm) -> bool:
 
 
 def _save(
-    form: CoachingSessionForm, coaching_session: CoachingSession, family: Client | None
+    form: CoachingSessionForm,
+    coaching_session: CoachingSession,
+    family: Client | None,
+    times: tuple[datetime, int],
 ) -> CoachingSession:
     client = db.session.execute(
         select(Client).where(Client.id == form.client_id.data, Client.coach_id == current_user.id)
     ).scalar_one_or_none()
     if client is None:
         abort(404)
-    starts_at, minutes = session_start_and_end(
-        form.date.data, form.start_time.data, form.end_time.data, user_zone(current_user)
-    )
+    starts_at, minutes = times
+    if coaching_session.id is not None and not coaching_session.is_cancelled:
+        reschedule(coaching_session, starts_at, minutes, moved_by=current_user)
     chosen_topics = db.session.scalars(
         select(Topic).where(Topic.coach_id == current_user.id, Topic.id.in_(form.topics.data))
     ).all()
@@ -213,12 +219,19 @@ def new():
         return _session_form_page(form, None, family, clients)
     if form.validate_on_submit():
         family = _ask_who_attended(form, family, clients)
-        if not form.errors:
+        times = checked_times(form, exclude=None, check_overlap=not form.repeat.data)
+        later = checked_series(form, times) if times and form.repeat.data else []
+        if not form.errors and times and later is not None:
             try:
-                coaching_session = _save(form, CoachingSession(), family)
+                coaching_session = _save(form, CoachingSession(), family, times)
             except KeptApart as refusal:
                 _show_refusal(form, refusal)
             else:
+                if form.repeat.data:
+                    plan_series(
+                        coaching_session, Repeat(form.repeat.data), later,
+                        until=form.repeat_until.data, count=form.repeat_count.data,
+                    )
                 db.session.commit()
                 flash("Session saved.", "success")
                 return redirect(
@@ -249,6 +262,8 @@ def _form_for_existing(coaching_session: CoachingSession) -> CoachingSessionForm
             "date": local_start.date(),
             "start_time": local_start.time().replace(second=0, microsecond=0),
             "end_time": local_end.time().replace(second=0, microsecond=0),
+            # Which of two repeated clock times it is, on a day the clocks go back.
+            "fold": str(local_start.fold),
             "format": coaching_session.format.value,
             "topics": [t.id for t in coaching_session.topics],
             "attendance_family": str(coaching_session.client_id),
@@ -282,9 +297,10 @@ def edit(coaching_session_id: int):
         return _session_form_page(form, coaching_session, family, clients)
     if form.validate_on_submit():
         family = _ask_who_attended(form, family, clients)
-        if not form.errors:
+        times = checked_times(form, exclude=coaching_session)
+        if not form.errors and times:
             try:
-                _save(form, coaching_session, family)
+                _save(form, coaching_session, family, times)
             except KeptApart as refusal:
                 _show_refusal(form, refusal)
             else:

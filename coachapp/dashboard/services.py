@@ -19,6 +19,7 @@ LIST_LIMIT = 10
 SESSION_COLUMNS = load_only(
     CoachingSession.id, CoachingSession.client_id, CoachingSession.starts_at,
     CoachingSession.duration_minutes, CoachingSession.format, CoachingSession.follow_up_on,
+    CoachingSession.status,
 )
 CLIENT_COLUMNS = (Client.id, Client.updated_at)
 # Each session's family with its adults (their names), joined in: no query per list.

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from coachapp.activity.history import RecordsOfAdult
 from coachapp.blog.models import Post
 from coachapp.clients.models import Adult, Client, and_list
-from coachapp.coaching.models import ActionItem, CoachingSession
+from coachapp.coaching.models import ActionItem, CoachingSession, SessionStatus
 from coachapp.documents.archive import zip_into_temporary_file
 from coachapp.documents.pdf import file_url
 from coachapp.extensions import db
@@ -95,6 +95,7 @@ def _shared_sessions_query(client_record: Client):
         .where(
             CoachingSession.client_id == client_record.id,
             CoachingSession.starts_at <= utcnow(),
+            CoachingSession.status != SessionStatus.CANCELLED,
             _session_seen_by(signed_in_adult(client_record)),
         )
     )
@@ -151,6 +152,7 @@ def get_action_item_or_404(client_record: Client, action_item_id: int) -> Action
             ActionItem.id == action_item_id,
             CoachingSession.client_id == client_record.id,
             CoachingSession.starts_at <= utcnow(),
+            CoachingSession.status != SessionStatus.CANCELLED,
             _session_seen_by(adult),
             ActionItem.adult_id.is_(None) | (ActionItem.adult_id == adult.id),
         )

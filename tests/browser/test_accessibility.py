@@ -162,6 +162,8 @@ def main_pages(seeded: Practice) -> dict[str, list[str]]:
             f"/clients/{seeded.client}/adults/{seeded.second_adult}/remove",
             f"/sessions/new?client_id={seeded.client}",
             f"/sessions/{seeded.session}",
+            f"/sessions/{seeded.session}/move",
+            f"/sessions/{seeded.session}/cancel",
             "/sessions/new",
             "/letters/",
             f"/letters/{seeded.sent_letter}",
