@@ -31,7 +31,7 @@ from tests.factories import (
 )
 
 LONDON = ZoneInfo("Europe/London")
-BEFORE_SCHEDULING = "c3e9a7d25f14"
+BEFORE_SCHEDULING = "e4b8d2f61a57"
 
 
 def page_text(response) -> str:

@@ -4,7 +4,7 @@ Every existing session keeps what it had: one that has already started becomes h
 one still ahead stays planned.
 
 Revision ID: a7c4e1f09b32
-Revises: c3e9a7d25f14
+Revises: e4b8d2f61a57
 Create Date: 2026-12-03 18:00:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'a7c4e1f09b32'
-down_revision = 'c3e9a7d25f14'
+down_revision = 'e4b8d2f61a57'
 branch_labels = None
 depends_on = None
 
