@@ -1,6 +1,6 @@
 """What the dashboard shows: sessions, follow-ups, action items, clients, waiting comments."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, select
@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload, load_only
 
 from coachapp.auth.models import User
 from coachapp.blog.comments import pending_comment_count
+from coachapp.booking.services import booked_by_names
 from coachapp.clients.models import Client
 from coachapp.coaching.models import ActionItem, CoachingSession
 from coachapp.extensions import db
@@ -38,6 +39,8 @@ class Dashboard:
     recent_clients: list[Client]
     client_count: int
     pending_comment_count: int
+    # Upcoming sessions a client booked in the portal: who booked each.
+    booked_by: dict[int, str] = field(default_factory=dict)
 
     @property
     def is_new_practice(self) -> bool:
@@ -80,7 +83,8 @@ def build_dashboard(coach: User, now: datetime, today: date) -> Dashboard:
         select(db.func.count(Client.id)).where(Client.coach_id == coach.id)
     )
     return Dashboard(
-        upcoming, follow_ups, open_items, clients, client_count or 0, pending_comment_count(coach)
+        upcoming, follow_ups, open_items, clients, client_count or 0, pending_comment_count(coach),
+        booked_by_names([each.id for each in upcoming]),
     )
 
 
