@@ -182,12 +182,14 @@ def main_pages(seeded: Practice) -> dict[str, list[str]]:
             "/account/two-step",
             "/audit/",
             "/search?q=nursery",
+            "/booking/settings",
         ],
         "client": [
             "/portal/",
             f"/portal/letters/{seeded.sent_letter}",
             f"/portal/letters/{seeded.joint_letter}",
             "/portal/activity",
+            "/portal/book",
         ],
     }
 
