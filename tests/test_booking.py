@@ -466,3 +466,12 @@ def test_the_moves_of_a_booking_are_kept_in_order(app, family):
             db.session.commit()
         moves = db.session.scalars(select(SessionMove).order_by(SessionMove.moved_at)).all()
     assert [(m.old_starts_at, m.new_starts_at) for m in moves] == [(first, second), (second, third)]
+
+
+def test_a_free_time_the_clocks_show_twice_says_which():
+    first_one = datetime(2027, 10, 31, 0, 0, tzinfo=UTC)  # 01:00 BST
+    second_one = datetime(2027, 10, 31, 1, 0, tzinfo=UTC)  # 01:00 GMT
+    two_o_clock = datetime(2027, 10, 31, 2, 0, tzinfo=UTC)
+    ((day, slots),) = booking_services.slots_by_day([first_one, second_one, two_o_clock], LONDON)
+    assert day == date(2027, 10, 31)
+    assert [slot.label for slot in slots] == ["01:00 (BST)", "01:00 (GMT)", "02:00"]
