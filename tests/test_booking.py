@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from coachapp.auth.models import User
 from coachapp.booking import services as booking_services
-from coachapp.booking.availability import free_slots
+from coachapp.booking.availability import booking_settings, free_slots
 from coachapp.booking.models import SessionBooking
 from coachapp.booking.services import Availability, SlotTaken, book, save_availability
 from coachapp.clients.models import Adult, Client
@@ -162,6 +162,7 @@ def test_the_coach_sets_booking_hours_and_sees_them_again(app, client, coach_id)
         ("monday", "nine to five", "“nine to five” is not a range of hours"),
         ("lengths", "50, 0", "“0” is not a session length"),
         ("buffer_minutes", "-5", "The buffer is 0 to 120 minutes."),
+        ("minimum_notice_hours", "a day", "“a day” is not a whole number."),
         ("max_sessions_per_day", "0", "Give 1 to 20 sessions"),
         ("days_off", "24/12/2027", "“24/12/2027” is not a date"),
     ],
@@ -177,6 +178,13 @@ def test_settings_that_make_no_sense_are_refused_and_shown_again(
     with app.app_context():
         assert db.session.get(User, coach_id).id == coach_id
         assert db.session.scalar(select(func.count()).select_from(SessionBooking)) == 0
+
+
+def test_no_limit_on_sessions_a_day_is_the_coachs_choice(app, client, coach_id):
+    response = client.post("/booking/settings", data=settings_form(max_sessions_per_day=""))
+    assert response.status_code == 302
+    with app.app_context():
+        assert booking_settings(db.session.get(User, coach_id)).max_sessions_per_day is None
 
 
 def test_taking_bookings_needs_hours_on_some_day(client, coach_id):

@@ -3,6 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import TextInput
 
 from coachapp.booking.availability import (
     WEEKDAYS,
@@ -15,7 +16,19 @@ from coachapp.booking.availability import (
 from coachapp.booking.models import BookingSettings
 from coachapp.booking.services import Availability
 
+# Whole numbers in a text box: a number box cannot show back a mistyped "ten" (invalid HTML).
+NUMBER_BOX = {"widget": TextInput(), "render_kw": {"inputmode": "numeric", "autocomplete": "off"}}
 HOURS_HINT = "For example 09:00-12:00, 13:30-17:00. Leave empty for a day you do not work."
+
+
+class WholeNumberField(IntegerField):
+    """A whole number in a text box, refusing other text by quoting it."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(f"“{valuelist[0]}” is not a whole number.") from None
 
 
 def _readable(parse):
@@ -50,25 +63,28 @@ class AvailabilityForm(FlaskForm):
         validators=[Length(max=60), _readable(parse_lengths)],
         default="50",
     )
-    buffer_minutes = IntegerField(
+    buffer_minutes = WholeNumberField(
         "Buffer between sessions (minutes)",
         validators=[
             InputRequired("Give the buffer in whole minutes (0 for none)."),
             NumberRange(0, 120, "The buffer is 0 to 120 minutes."),
         ],
         default=10,
+        **NUMBER_BOX,
     )
-    minimum_notice_hours = IntegerField(
+    minimum_notice_hours = WholeNumberField(
         "Minimum notice (hours)",
         validators=[
             InputRequired("Give the notice in whole hours (0 for none)."),
             NumberRange(0, 24 * 14, "The notice is 0 to 336 hours (two weeks)."),
         ],
         default=24,
+        **NUMBER_BOX,
     )
-    max_sessions_per_day = IntegerField(
+    max_sessions_per_day = WholeNumberField(
         "Most sessions a day",
         validators=[Optional(), NumberRange(1, 20, "Give 1 to 20 sessions, or leave it empty.")],
+        **NUMBER_BOX,
     )
     days_off = TextAreaField(
         "Days off",
