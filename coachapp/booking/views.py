@@ -1,4 +1,5 @@
-"""The coach's booking settings, and booking, moving and cancelling in the portal."""
+"""The coach's booking settings, and booking, moving and cancelling in the portal (drawn
+here on the portal's blueprint: they are the portal's pages, with booking's content)."""
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -24,6 +25,7 @@ from coachapp.booking.services import (
 )
 from coachapp.coaching.scheduling import is_late_cancellation
 from coachapp.extensions import db
+from coachapp.portal.blueprints import bp as portal_bp
 from coachapp.portal.services import current_client_or_404, signed_in_adult
 from coachapp.templating import user_zone
 from coachapp.timeutil import utcnow
@@ -47,17 +49,17 @@ def settings():
     ), 400 if form.errors else 200
 
 
-@bp.route("/portal/book")
+@portal_bp.route("/book")
 @client_required
-def start():
+def book_start():
     """The booking page of the signed-in client's own coach."""
     adult = signed_in_adult(current_client_or_404())
-    return redirect(url_for("booking.slots", coach_id=adult.client.coach_id))
+    return redirect(url_for("portal.book_slot", coach_id=adult.client.coach_id))
 
 
-@bp.route("/portal/book/<int:coach_id>", methods=["GET", "POST"])
+@portal_bp.route("/book/<int:coach_id>", methods=["GET", "POST"])
 @client_required
-def slots(coach_id: int):
+def book_slot(coach_id: int):
     """The coach's free times for the next weeks, in the client's time zone; book one."""
     adult = signed_in_adult(current_client_or_404())
     coach = coach_of_or_404(adult, coach_id)
@@ -78,19 +80,19 @@ def slots(coach_id: int):
         else:
             db.session.commit()
             flash(f"Booked. {coach.name} has been told.", "success")
-            return redirect(url_for("booking.slots", coach_id=coach.id, length=length))
+            return redirect(url_for("portal.book_slot", coach_id=coach.id, length=length))
     form.length.data = str(length)
     return render_template(
         "booking/slots.html", form=form, coach=coach, lengths=rules.lengths, length=length,
         days=slots_by_day(offered_slots(coach, length), user_zone()),
         nearest=slots_by_day(nearest, user_zone()), bookings=upcoming_bookings(adult),
-        action=url_for("booking.slots", coach_id=coach.id, length=length),
+        action=url_for("portal.book_slot", coach_id=coach.id, length=length),
     ), _status(form, nearest)
 
 
-@bp.route("/portal/bookings/<int:coaching_session_id>/move", methods=["GET", "POST"])
+@portal_bp.route("/bookings/<int:coaching_session_id>/move", methods=["GET", "POST"])
 @client_required
-def move(coaching_session_id: int):
+def move_booked(coaching_session_id: int):
     """Move a session the client booked to another free time."""
     adult = signed_in_adult(current_client_or_404())
     coaching_session = get_own_booking_or_404(adult, coaching_session_id)
@@ -107,7 +109,7 @@ def move(coaching_session_id: int):
         else:
             db.session.commit()
             flash(f"Moved. {coach.name} has been told.", "success")
-            return redirect(url_for("booking.slots", coach_id=coach.id))
+            return redirect(url_for("portal.book_slot", coach_id=coach.id))
     try:
         open_settings(coach)
     except BookingRefused as refusal:
@@ -117,13 +119,13 @@ def move(coaching_session_id: int):
         "booking/move.html", form=form, coach=coach, coaching_session=coaching_session,
         days=slots_by_day(offered_slots(coach, length, exclude=coaching_session), user_zone()),
         nearest=slots_by_day(nearest, user_zone()),
-        action=url_for("booking.move", coaching_session_id=coaching_session.id),
+        action=url_for("portal.move_booked", coaching_session_id=coaching_session.id),
     ), _status(form, nearest)
 
 
-@bp.route("/portal/bookings/<int:coaching_session_id>/cancel", methods=["GET", "POST"])
+@portal_bp.route("/bookings/<int:coaching_session_id>/cancel", methods=["GET", "POST"])
 @client_required
-def cancel(coaching_session_id: int):
+def cancel_booked(coaching_session_id: int):
     """Cancel a session the client booked."""
     adult = signed_in_adult(current_client_or_404())
     coaching_session = get_own_booking_or_404(adult, coaching_session_id)
@@ -138,7 +140,7 @@ def cancel(coaching_session_id: int):
         else:
             db.session.commit()
             flash(f"Cancelled. {coach.name} has been told.", "success")
-            return redirect(url_for("booking.slots", coach_id=coach.id))
+            return redirect(url_for("portal.book_slot", coach_id=coach.id))
     return render_template(
         "booking/cancel.html", form=form, coach=coach, coaching_session=coaching_session,
         late=is_late_cancellation(coaching_session, utcnow()),
