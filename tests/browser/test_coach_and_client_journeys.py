@@ -36,7 +36,7 @@ CLIENT_PASSWORD = "quiet mornings by the harbour"
 OWN_WORDS = "When my son was two, I shouted at him over a spilled cup and cried afterwards."
 GROW = "GROW: Goal, Reality, Options, Way forward"
 GOAL = "Sleep through bedtime without shouting."
-MAIL_WAIT_SECONDS = 15
+MAIL_WAIT_SECONDS = 60  # a PDF is rendered before each letter e-mail leaves
 
 
 # Helpers ---------------------------------------------------------------------------------
