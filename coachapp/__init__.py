@@ -96,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
         outbox,
         portal,
         public,
+        reminders,  # noqa: F401  (queues due reminders when the outbox worker runs)
     )
     from coachapp.access import require_login_unless_public
     from coachapp.blog import page_cache
