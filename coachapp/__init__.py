@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
         activity,
         auth,
         blog,
+        calendar,
         clients,
         coaching,
         dashboard,
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
         *(public.bp, auth.bp, dashboard.bp, clients.bp, coaching.bp, coaching.search_bp),
         *(letters.bp, outbox.bp, portal.bp, blog.bp, blog.posts_bp, blog.comments_bp),
         activity.bp,
+        calendar.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
