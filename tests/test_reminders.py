@@ -11,6 +11,7 @@ from coachapp.clients.models import Adult
 from coachapp.coaching.models import CoachingSession, SessionFormat
 from coachapp.coaching.scheduling import cancel, reschedule
 from coachapp.extensions import db
+from coachapp.outbox.models import OutboxMessage, OutboxStatus
 from tests.conftest import csrf_token_from, page_text
 from tests.factories import (
     PASSWORD,
@@ -125,24 +126,41 @@ def test_a_cancelled_session_gets_no_reminder(app, smtp, runner, planned):
     assert smtp.received == []
 
 
+def test_a_reminder_waiting_for_the_mail_server_is_withdrawn_when_the_session_is_cancelled(
+    app, smtp, runner, planned
+):
+    app.config["OUTBOX_RETRY_SECONDS"] = 0  # due again at once
+    smtp.stop()
+    run_worker(runner, STARTS - timedelta(hours=20))
+    with app.app_context():
+        [waiting] = db.session.scalars(select(OutboxMessage)).all()
+        assert waiting.kind == "reminder" and waiting.status is OutboxStatus.RETRYING
+    with time_machine.travel(STARTS - timedelta(hours=19), tick=False), app.app_context():
+        coaching_session = db.session.get(CoachingSession, planned)
+        cancel(coaching_session, "Ill", coaching_session.coach)
+        db.session.commit()
+
+    smtp.start()
+    result = run_worker(runner, STARTS - timedelta(hours=18))
+
+    assert "Nothing to send." in result.output
+    assert smtp.received == []
+    with app.app_context():
+        assert db.session.scalars(select(OutboxMessage)).all() == []
+
+
 def test_a_reminder_missed_while_nothing_ran_still_goes_before_the_session_but_not_after(
     app, smtp, runner, planned
 ):
     with time_machine.travel(STARTS - timedelta(days=7), tick=False), app.app_context():
-        coach = db.session.get(CoachingSession, planned).coach
-        later = make_coaching_session(coach_client(coach), starts_at=STARTS + timedelta(hours=3))
-        later_id = later.id
+        family = db.session.get(CoachingSession, planned).client
+        make_coaching_session(family, starts_at=STARTS + timedelta(hours=3))
 
-    run_worker(runner, STARTS + timedelta(hours=1))  # the first has started; the later not
+    # Nothing ran for a day: the first session has begun, the second is still ahead.
+    run_worker(runner, STARTS + timedelta(hours=1))
 
     [message] = smtp.messages
-    assert "12:00 (EST)" in message["Subject"]  # 17:00 UTC: the later session
-    with app.app_context():
-        assert db.session.get(CoachingSession, later_id) is not None
-
-
-def coach_client(coach: User):
-    return db.session.scalars(select(Adult).where(Adult.email == "sofia@example.com")).one().client
+    assert "Thursday 10 December 2026 at 12:00 (EST)" in message["Subject"]
 
 
 def test_an_adult_who_turned_reminders_off_gets_none_and_the_others_still_do(

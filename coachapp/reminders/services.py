@@ -19,6 +19,7 @@ from coachapp.clients.models import Adult
 from coachapp.coaching.models import CoachingSession, SessionStatus
 from coachapp.extensions import db
 from coachapp.mail import MailError
+from coachapp.outbox.models import OutboxMessage, OutboxStatus
 from coachapp.outbox.services import Email, enqueue, message_by_key
 from coachapp.outbox.signals import delivery_round_starting
 from coachapp.templating import user_zone
@@ -26,6 +27,7 @@ from coachapp.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
+REMINDER_KIND = "reminder"
 LONGEST_NOTICE = timedelta(hours=max(REMINDER_HOURS))
 
 
@@ -80,8 +82,10 @@ def _reminder_time(coaching_session: CoachingSession) -> datetime:
 
 def queue_due_reminders(now: datetime) -> int:
     """Queue every due reminder not queued before; returns how many are new. Flushes."""
+    due = due_reminders(now)
+    withdraw_stale_reminders({reminder.idempotency_key for reminder in due})
     queued = 0
-    for reminder in due_reminders(now):
+    for reminder in due:
         if message_by_key(reminder.idempotency_key) is not None:
             continue
         try:
@@ -91,6 +95,24 @@ def queue_due_reminders(now: datetime) -> int:
             continue
         queued += 1
     return queued
+
+
+def withdraw_stale_reminders(due_keys: set[str]) -> int:
+    """Delete unsent reminders no longer due: a mail server that was down must not deliver,
+    once it is back, a reminder of a session since moved, cancelled or begun. Flushes."""
+    unsent = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == REMINDER_KIND,
+            OutboxMessage.status.in_(
+                [OutboxStatus.QUEUED, OutboxStatus.RETRYING, OutboxStatus.FAILED]
+            ),
+        )
+    )
+    stale = [message for message in unsent if message.idempotency_key not in due_keys]
+    for message in stale:
+        db.session.delete(message)
+    db.session.flush()
+    return len(stale)
 
 
 def reminder_email(reminder: Reminder) -> Email:
@@ -107,7 +129,7 @@ def reminder_email(reminder: Reminder) -> Email:
         "settings_link": _settings_link(adult),
     }
     return Email(
-        kind="reminder",
+        kind=REMINDER_KIND,
         recipient=adult.email,
         subject=f"Reminder: your session with {coach.name}, {context['when']}",
         text=render_template("email/reminder.txt", **context),
