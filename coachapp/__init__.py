@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         blog,
         booking,
+        calendar,
         clients,
         coaching,
         dashboard,
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
         outbox,
         portal,
         public,
+        reminders,  # noqa: F401  (queues due reminders when the outbox worker runs)
     )
     from coachapp.access import require_login_unless_public
     from coachapp.blog import page_cache
@@ -106,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
         *(public.bp, auth.bp, dashboard.bp, clients.bp, coaching.bp, coaching.search_bp),
         *(letters.bp, outbox.bp, portal.bp, blog.bp, blog.posts_bp, blog.comments_bp),
         activity.bp, booking.bp,
+        calendar.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

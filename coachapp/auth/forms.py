@@ -9,6 +9,8 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    SelectChoice,
+    SelectField,
     StringField,
     TextAreaField,
 )
@@ -21,6 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from coachapp.auth.models import REMINDER_HOURS
 from coachapp.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 
@@ -45,6 +48,14 @@ def _known_time_zone(_form, field) -> None:
         raise ValidationError("Choose a time zone from the list, e.g. Europe/London.")
 
 
+def _reminder_label(hours: int) -> str:
+    if hours == 0:
+        return "Off: send no reminders"
+    if hours == 168:
+        return "A week before"
+    return f"{hours} hour{'s' if hours != 1 else ''} before"
+
+
 class ProfileForm(FlaskForm):
     """What a person can change about themselves: name, time zone, and a coach's bio."""
 
@@ -65,6 +76,12 @@ class ProfileForm(FlaskForm):
             Optional(),
             NumberRange(0, 14 * 24, "Enter a number of hours from 0 to 336 (two weeks)."),
         ],
+        default=24,
+    )
+    session_reminder_hours = SelectField(
+        "Reminders of a session by e-mail",
+        choices=[SelectChoice(hours, _reminder_label(hours)) for hours in REMINDER_HOURS],
+        coerce=int,
         default=24,
     )
 

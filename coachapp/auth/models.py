@@ -38,6 +38,10 @@ class Practice(db.Model):
     members: Mapped[list["User"]] = relationship(back_populates="practice")
 
 
+# The choices a coach has for session reminders, in hours before the session; 0 sends none.
+REMINDER_HOURS = (0, 1, 2, 3, 6, 12, 24, 48, 72, 168)
+
+
 class User(UserMixin, db.Model):
     """Someone who signs in: a coach (perhaps the practice owner) or a client."""
 
@@ -56,6 +60,8 @@ class User(UserMixin, db.Model):
     # A coach's notice period: a session cancelled later than this before it starts is a
     # late cancellation.
     cancellation_notice_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    # How long before a planned session its attendees get a reminder by e-mail; 0 sends none.
+    session_reminder_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

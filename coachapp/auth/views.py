@@ -198,6 +198,7 @@ def edit_account():
     form = ProfileForm(obj=current_user)
     if not current_user.is_coach:  # clients have no notice period to set
         del form.cancellation_notice_hours
+        del form.session_reminder_hours
     if form.validate_on_submit():
         current_user.name = form.name.data.strip()
         current_user.timezone = form.timezone.data
@@ -205,6 +206,7 @@ def edit_account():
             current_user.bio = form.bio.data or ""
             if form.cancellation_notice_hours.data is not None:  # blank keeps it
                 current_user.cancellation_notice_hours = form.cancellation_notice_hours.data
+            current_user.session_reminder_hours = form.session_reminder_hours.data
         db.session.commit()
         flash("Your details are saved.", "success")
         return redirect(url_for("auth.account"))

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint, false
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coachapp.extensions import db
@@ -115,6 +115,8 @@ class Adult(db.Model):
     relation_to_children: Mapped[str] = mapped_column(String(80), default="")
     # Their own sign-in to the portal, once invited.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    # The adult's own choice, made in the portal: an e-mail before each session they attend.
+    wants_session_reminders: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     client: Mapped[Client] = relationship(back_populates="adults")

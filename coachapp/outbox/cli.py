@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from coachapp.extensions import db
 from coachapp.outbox.services import send_due
+from coachapp.outbox.signals import delivery_round_starting
 
 outbox_cli = AppGroup("outbox", help="Deliver the e-mail waiting in the outbox.")
 
@@ -26,6 +27,8 @@ def send_command(loop: bool, interval: float | None) -> None:
     interval = interval if interval is not None else current_app.config["OUTBOX_LOOP_SECONDS"]
     try:
         while True:
+            delivery_round_starting.send(current_app._get_current_object())
+            db.session.commit()
             counts = send_due()
             if counts or not loop:
                 click.echo(_summary(counts))

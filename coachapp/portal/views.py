@@ -24,6 +24,7 @@ from coachapp.extensions import db
 from coachapp.ids import page_number
 from coachapp.letters.rendering import letter_pdf
 from coachapp.portal.blueprints import bp
+from coachapp.portal.forms import PortalSettingsForm
 from coachapp.portal.services import (
     ARCHIVE_NAME,
     LETTERS_ON_HOME,
@@ -252,3 +253,28 @@ def _download(document: bytes, mimetype: str, filename: str):
 def _pdf_error(error: PdfRenderError):
     db.session.rollback()
     return render_template("portal/pdf_error.html", message=str(error)), 503
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@client_required
+def settings():
+    """The signed-in adult's own choices: reminders of their sessions by e-mail."""
+    adult = signed_in_adult(current_client_or_404())
+    form = PortalSettingsForm(obj=adult)
+    if form.validate_on_submit():
+        adult.wants_session_reminders = form.wants_session_reminders.data
+        db.session.commit()
+        flash(
+            "Saved: you will get a reminder before each of your sessions."
+            if adult.wants_session_reminders
+            else "Saved: you will get no more reminders of your sessions.",
+            "success",
+        )
+        return redirect(url_for("portal.settings"))
+    return render_template(
+        "portal/settings.html",
+        form=form,
+        adult=adult,
+        coach=adult.client.coach,
+        reminder_hours=adult.client.coach.session_reminder_hours,
+    ), 400 if form.errors else 200

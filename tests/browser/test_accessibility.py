@@ -164,6 +164,8 @@ def main_pages(seeded: Practice) -> dict[str, list[str]]:
             f"/sessions/{seeded.session}",
             f"/sessions/{seeded.session}/move",
             f"/sessions/{seeded.session}/cancel",
+            "/calendar/",
+            "/calendar/month",
             "/sessions/new",
             "/letters/",
             f"/letters/{seeded.sent_letter}",
@@ -190,6 +192,7 @@ def main_pages(seeded: Practice) -> dict[str, list[str]]:
             f"/portal/letters/{seeded.joint_letter}",
             "/portal/activity",
             "/portal/book",
+            "/portal/settings",
         ],
     }
 
