@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
         activity,
         auth,
         blog,
+        calendars,
         clients,
         coaching,
         dashboard,
@@ -104,7 +105,7 @@ def register_blueprints(app: Flask) -> None:
     blueprints = (
         *(public.bp, auth.bp, dashboard.bp, clients.bp, coaching.bp, coaching.search_bp),
         *(letters.bp, outbox.bp, portal.bp, blog.bp, blog.posts_bp, blog.comments_bp),
-        activity.bp,
+        activity.bp, calendars.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
