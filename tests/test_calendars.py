@@ -14,8 +14,11 @@ from sqlalchemy import select
 
 from coachapp.auth.models import User
 from coachapp.calendars.invitations import email_attendees
-from coachapp.clients.models import Client
+from coachapp.calendars.models import SessionInvitation
+from coachapp.clients.models import Adult, Client
 from coachapp.coaching.models import CoachingSession, SessionStatus
+from coachapp.data_rights.deletion import delete_client
+from coachapp.data_rights.leaving import leave_family
 from coachapp.extensions import db
 from coachapp.outbox.models import OutboxMessage
 from tests.conftest import page_text, ticked
@@ -356,3 +359,38 @@ def test_a_weekly_series_keeps_its_london_time_across_the_clock_change(app, clie
         assert len(messages) == 3
         assert {m.recipient for m in messages} == {"sofia@example.com"}
         assert any("Tue 2 Nov 2027, 06:00" in m.text for m in messages)
+
+
+def test_deleting_an_invited_session_cancels_it_in_the_attendees_calendars(
+    app, client, family, mail_server
+):
+    app.config.update(mail_server.settings())
+    session_id = plan(client, family, ["sofia"])
+    with app.app_context():
+        uid = session(app, session_id).calendar_uid
+    client.post(f"/sessions/{session_id}/delete").close()
+    arrived = received(mail_server, 2)
+    methods = {}
+    for _, message in arrived:
+        calendar, method = invitation_in(message)
+        event = only_event(calendar)
+        assert str(event["UID"]) == uid
+        methods[int(event["SEQUENCE"])] = (method, str(event["STATUS"]))
+    assert methods == {0: ("REQUEST", "CONFIRMED"), 1: ("CANCEL", "CANCELLED")}
+
+
+def test_erasing_an_adult_or_deleting_the_family_forgets_their_invitations(
+    app, client, family
+):
+    plan(client, family, ["sofia", "marc"])
+    with app.app_context():
+        family_record = db.session.get(Client, family["client"])
+        leave_family(db.session.get(Adult, family["marc"]), erase=True)
+        db.session.commit()
+        assert [m.recipient for m in db.session.scalars(select(OutboxMessage))] == [
+            "sofia@example.com"
+        ]
+        delete_client(family_record)
+        db.session.commit()
+        assert db.session.scalars(select(OutboxMessage)).all() == []
+        assert db.session.scalars(select(SessionInvitation)).all() == []

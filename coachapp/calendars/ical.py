@@ -46,6 +46,7 @@ def session_event(
     title: str,
     organizer: Person | None = None,
     attendee: Person | None = None,
+    cancelled: bool = False,
 ) -> Event:
     """The session as an event: its stable UID, its sequence, its time and place, and
     never a word of its notes or summary."""
@@ -60,7 +61,7 @@ def session_event(
         event.add("location", coaching_session.location)
     if coaching_session.location_is_link:
         event.add("url", coaching_session.location.strip())
-    cancelled = coaching_session.is_cancelled
+    cancelled = cancelled or coaching_session.is_cancelled
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if organizer is not None:
         event["organizer"] = organizer.address()
@@ -73,13 +74,20 @@ def session_event(
 
 
 def invitation(
-    coaching_session: CoachingSession, title: str, organizer: Person, attendee: Person
+    coaching_session: CoachingSession,
+    title: str,
+    organizer: Person,
+    attendee: Person,
+    cancelled: bool = False,
 ) -> tuple[InvitationMethod, bytes]:
     """What one adult's e-mail carries: a request to add or update the event, or, for a
-    cancelled session, a cancellation."""
-    method = InvitationMethod.CANCEL if coaching_session.is_cancelled else InvitationMethod.REQUEST
+    cancelled (or deleted) session, a cancellation."""
+    cancelled = cancelled or coaching_session.is_cancelled
+    method = InvitationMethod.CANCEL if cancelled else InvitationMethod.REQUEST
     calendar = new_calendar(method)
-    calendar.add_component(session_event(coaching_session, title, organizer, attendee))
+    calendar.add_component(
+        session_event(coaching_session, title, organizer, attendee, cancelled=cancelled)
+    )
     return method, calendar.to_ical()
 
 

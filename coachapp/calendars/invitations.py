@@ -5,6 +5,7 @@ family whose adults are kept apart learns nothing of each other from it.
 """
 
 from flask import has_request_context, render_template
+from sqlalchemy import delete
 
 from coachapp.calendars.ical import Person, invitation
 from coachapp.calendars.models import InvitationMethod, SessionInvitation
@@ -38,21 +39,31 @@ def reader_zone(coaching_session: CoachingSession, adult: Adult):
 
 
 def invitation_key(coaching_session: CoachingSession, adult: Adult) -> str:
-    """One e-mail per session, version and adult: nothing is sent twice."""
+    """One e-mail per session, version and adult: nothing is sent twice. The key ends with
+    the adult, as a letter's does, so erasing an adult finds their e-mails."""
     return (
-        f"calendar-{coaching_session.id}-{coaching_session.calendar_sequence}-{adult.id}"
+        f"{INVITATION_KIND}-session-{coaching_session.id}-"
+        f"{coaching_session.calendar_sequence}-adult-{adult.id}"
     )
 
 
+def session_key_prefix(coaching_session_id: int) -> str:
+    """What the keys of every e-mail about one session begin with."""
+    return f"{INVITATION_KIND}-session-{coaching_session_id}-"
+
+
 @session_calendar_changed.connect
-def email_attendees(coaching_session: CoachingSession) -> list[OutboxMessage]:
+def email_attendees(
+    coaching_session: CoachingSession, deleted: bool = False
+) -> list[OutboxMessage]:
     """Queue the session's event for each attending adult with an e-mail address, when
-    the coach chose to invite them and the session is still ahead."""
+    the coach chose to invite them and the session is still ahead; a session about to be
+    deleted is cancelled in their calendars."""
     if not coaching_session.invite_attendees or coaching_session.starts_at <= utcnow():
         return []
     db.session.flush()  # a session just planned needs its id for the keys
     messages = [
-        _queue(coaching_session, adult)
+        _queue(coaching_session, adult, deleted)
         for adult in coaching_session.attendees
         if adult.email.strip()
     ]
@@ -61,13 +72,14 @@ def email_attendees(coaching_session: CoachingSession) -> list[OutboxMessage]:
     return messages
 
 
-def _queue(coaching_session: CoachingSession, adult: Adult) -> OutboxMessage:
+def _queue(coaching_session: CoachingSession, adult: Adult, deleted: bool) -> OutboxMessage:
     coach = coaching_session.coach
     method, calendar = invitation(
         coaching_session,
         attendee_title(coaching_session),
         organizer=Person(coach.name, coach.email),
         attendee=Person(adult.full_name, adult.email.strip()),
+        cancelled=deleted,
     )
     context = _email_context(coaching_session, adult, method)
     message = enqueue(
@@ -108,6 +120,20 @@ def _email_context(coaching_session: CoachingSession, adult: Adult, method) -> d
         "until": end.strftime("%H:%M"),
         "zone_name": zone.key,
     }
+
+
+def delete_session_emails(coaching_session_ids: list[int]) -> None:
+    """Forget the invitations queued or sent about these sessions (their family is being
+    deleted); their calendars go with the outbox rows."""
+    for coaching_session_id in coaching_session_ids:
+        db.session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.kind == INVITATION_KIND,
+                OutboxMessage.idempotency_key.startswith(
+                    session_key_prefix(coaching_session_id), autoescape=True
+                ),
+            )
+        )
 
 
 @attachments_wanted.connect

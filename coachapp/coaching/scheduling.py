@@ -140,6 +140,14 @@ def announce_change(coaching_session: CoachingSession) -> None:
     session_calendar_changed.send(coaching_session)
 
 
+def withdraw_from_calendars(coaching_session: CoachingSession) -> None:
+    """Before a session is deleted: invited attendees' calendars drop its event."""
+    if coaching_session.is_cancelled:
+        return  # their calendars dropped it when it was cancelled
+    coaching_session.calendar_sequence = (coaching_session.calendar_sequence or 0) + 1
+    session_calendar_changed.send(coaching_session, deleted=True)
+
+
 def invite_attendees(sessions: Iterable[CoachingSession]) -> None:
     """E-mail the attendees of these sessions ahead an invitation, and later each change."""
     for coaching_session in sessions:

@@ -24,6 +24,7 @@ from coachapp.coaching.scheduling import (
     plan_series,
     reschedule,
     sessions_of_series,
+    withdraw_from_calendars,
 )
 from coachapp.coaching.search import (
     RESULT_LIMIT,
@@ -348,6 +349,7 @@ def delete(coaching_session_id: int):
     coaching_session = get_coaching_session_or_404(coaching_session_id)
     if request.method == "POST":
         client_id = coaching_session.client_id
+        withdraw_from_calendars(coaching_session)
         db.session.delete(coaching_session)
         db.session.commit()
         flash("Session deleted.", "success")
