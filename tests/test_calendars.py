@@ -25,6 +25,7 @@ from tests.conftest import page_text, ticked
 from tests.factories import (
     PASSWORD,
     add_family_adult,
+    form_fields,
     make_client,
     make_client_login,
     make_coach,
@@ -396,3 +397,24 @@ def test_erasing_an_adult_or_deleting_the_family_forgets_their_invitations(
         db.session.commit()
         assert db.session.scalars(select(OutboxMessage)).all() == []
         assert db.session.scalars(select(SessionInvitation)).all() == []
+
+
+def test_a_new_place_and_time_in_the_edit_form_is_one_update(app, client, family):
+    session_id = plan(client, family, ["sofia"])
+    edit_page = page_text(client.get(f"/sessions/{session_id}/edit"))
+    data = form_fields(edit_page)
+    assert data["location"] == VIDEO_LINK
+    data.update(location="Studio 2, 14 Mill Lane", start_time="11:00", end_time="12:00")
+    response = client.post(f"/sessions/{session_id}/edit", data=data)
+    response.close()  # delivery follows the response
+    assert response.status_code == 302, page_text(response)
+    with app.app_context():
+        assert session(app, session_id).calendar_sequence == 1
+        messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert len(messages) == 2
+        update = db.session.get(SessionInvitation, messages[1].id)
+        event = only_event(icalendar.Calendar.from_ical(update.calendar))
+        assert event["SEQUENCE"] == 1
+        assert str(event["LOCATION"]) == "Studio 2, 14 Mill Lane"
+        assert event["DTSTART"].dt == STARTS + timedelta(hours=1)
+        assert "Place: Studio 2, 14 Mill Lane" in messages[1].text
