@@ -29,6 +29,8 @@ class Attachment:
     filename: str
     content: bytes
     mimetype: str = "application/pdf"
+    # Content-Type parameters, such as a calendar invitation's method=REQUEST.
+    params: dict[str, str] | None = None
 
 
 def check_header(name: str, value: str) -> str:
@@ -61,7 +63,8 @@ def build_message(
     for attachment in attachments:
         maintype, subtype = attachment.mimetype.split("/", 1)
         message.add_attachment(
-            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+            attachment.content, maintype=maintype, subtype=subtype,
+            filename=attachment.filename, params=attachment.params or {},
         )
     return message
 

@@ -90,6 +90,10 @@ class CoachingSessionForm(FlaskForm):
         choices=[SelectChoice(f.value, f.label) for f in SessionFormat],
         default=SessionFormat.IN_PERSON.value,
     )
+    location = StringField(
+        "Place or video link",
+        validators=[Optional(), Length(max=500, message="Keep the place under 500 characters.")],
+    )
     topics = CheckboxListField("Topics", coerce=id_choice, validators=[Optional()])
     # The family whose adults the form offered as attendees, if it offered them: another
     # family chosen in the form records all its adults, since the boxes were not shown.
@@ -123,6 +127,8 @@ class CoachingSessionForm(FlaskForm):
             NumberRange(2, MAX_OCCURRENCES, f"Plan from 2 to {MAX_OCCURRENCES} sessions."),
         ],
     )
+    # Offered when planning a new session ahead: attendees with an e-mail get the event.
+    email_invitation = BooleanField("E-mail the invitation", default=True)
     # Asked only when the start happens twice on a daylight-saving day.
     fold = RadioField("Which one?", choices=[], validators=[Optional()], validate_choice=False)
     # Asked only when the session overlaps another.

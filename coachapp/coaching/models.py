@@ -1,6 +1,7 @@
 """Coaching sessions, their topics, the action items agreed in them, and note templates."""
 
 import enum
+import uuid
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, false
@@ -155,6 +156,11 @@ class NoteTemplate(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+def new_calendar_uid() -> str:
+    """A UID no other calendar event shares, wherever the family's calendars live."""
+    return f"{uuid.uuid4()}@coachapp"
+
+
 class CoachingSession(db.Model):
     """One meeting between a coach and a client."""
 
@@ -195,6 +201,14 @@ class CoachingSession(db.Model):
     )
     # Cancelled within the coach's notice period.
     late_cancellation: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Where the session takes place: an address, or the link of a video call.
+    location: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The session's event in calendars: its UID never changes, and its sequence grows
+    # with every move or cancellation, so a calendar knows which version is newest.
+    calendar_uid: Mapped[str | None] = mapped_column(String(80), default=new_calendar_uid)
+    calendar_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The coach chose to e-mail its attendees an invitation (and so its later changes).
+    invite_attendees: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -243,6 +257,11 @@ class CoachingSession(db.Model):
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def location_is_link(self) -> bool:
+        """Whether the place is a web address (a video call), shown as a link."""
+        return self.location.strip().lower().startswith(("https://", "http://"))
 
     @property
     def attendance(self) -> str:

@@ -18,6 +18,7 @@ from coachapp.coaching.models import (
     SessionSeries,
     SessionStatus,
 )
+from coachapp.coaching.signals import session_calendar_changed
 from coachapp.extensions import db
 from coachapp.timeutil import local_moment, utcnow
 
@@ -76,6 +77,7 @@ def cancel(
     coaching_session.cancelled_by_adult = adult
     coaching_session.cancellation_reason = reason.strip()
     coaching_session.late_cancellation = is_late_cancellation(coaching_session, when)
+    announce_change(coaching_session)
 
 
 def reschedule(
@@ -112,7 +114,46 @@ def reschedule(
     coaching_session.duration_minutes = new_duration
     if coaching_session.status is SessionStatus.HELD and new_start > utcnow():
         coaching_session.status = SessionStatus.PLANNED
+    announce_change(coaching_session)
     return move
+
+
+def change_location(
+    coaching_session: CoachingSession, location: str, *, announce: bool = True
+) -> bool:
+    """Give the session another place or video link; True when it changed.
+
+    ``announce=False`` leaves telling the calendars to the caller (who moves it too)."""
+    location = location.strip()
+    if (coaching_session.location or "") == location:
+        return False
+    coaching_session.location = location
+    if announce and coaching_session.id is not None and not coaching_session.is_cancelled:
+        announce_change(coaching_session)
+    return True
+
+
+def announce_change(coaching_session: CoachingSession) -> None:
+    """A new version of the session's calendar event: its sequence grows, and invited
+    attendees hear of it."""
+    coaching_session.calendar_sequence = (coaching_session.calendar_sequence or 0) + 1
+    session_calendar_changed.send(coaching_session)
+
+
+def withdraw_from_calendars(coaching_session: CoachingSession) -> None:
+    """Before a session is deleted: invited attendees' calendars drop its event."""
+    if coaching_session.is_cancelled:
+        return  # their calendars dropped it when it was cancelled
+    coaching_session.calendar_sequence = (coaching_session.calendar_sequence or 0) + 1
+    session_calendar_changed.send(coaching_session, deleted=True)
+
+
+def invite_attendees(sessions: Iterable[CoachingSession]) -> None:
+    """E-mail the attendees of these sessions ahead an invitation, and later each change."""
+    for coaching_session in sessions:
+        if coaching_session.starts_at > utcnow() and not coaching_session.is_cancelled:
+            coaching_session.invite_attendees = True
+            session_calendar_changed.send(coaching_session)
 
 
 def overlapping(
@@ -235,13 +276,24 @@ def plan_series(
             CoachingSession(
                 coach_id=first.coach_id, client=first.client, series=series,
                 starts_at=starts_at, duration_minutes=first.duration_minutes,
-                format=first.format, topics=list(first.topics),
+                format=first.format, location=first.location, topics=list(first.topics),
                 attendees=list(first.attendees), shared_with=list(first.shared_with),
                 status=SessionStatus.PLANNED,
             )
         )
     db.session.flush()
     return series
+
+
+def sessions_of_series(series: SessionSeries) -> list[CoachingSession]:
+    """Every session of the series, in order."""
+    return list(
+        db.session.scalars(
+            select(CoachingSession)
+            .where(CoachingSession.series_id == series.id)
+            .order_by(CoachingSession.starts_at)
+        )
+    )
 
 
 def following_in_series(coaching_session: CoachingSession) -> list[CoachingSession]:

@@ -17,7 +17,15 @@ from coachapp.coaching.forms import CoachingSessionForm, NoteTemplateForm, Topic
 from coachapp.coaching.models import CoachingSession, NoteTemplate, Repeat, SessionFormat, Topic
 from coachapp.coaching.note_templates import STARTER_NOTE_TEMPLATES
 from coachapp.coaching.schedule_views import checked_series, checked_times
-from coachapp.coaching.scheduling import plan_series, reschedule
+from coachapp.coaching.scheduling import (
+    announce_change,
+    change_location,
+    invite_attendees,
+    plan_series,
+    reschedule,
+    sessions_of_series,
+    withdraw_from_calendars,
+)
 from coachapp.coaching.search import (
     RESULT_LIMIT,
     search_clients,
@@ -146,8 +154,13 @@ def _save(
     if client is None:
         abort(404)
     starts_at, minutes = times
+    # The place first, so that a move announced to calendars carries the new one too:
+    # one change for the calendars, not two.
+    relocated = change_location(coaching_session, form.location.data or "", announce=False)
     if coaching_session.id is not None and not coaching_session.is_cancelled:
-        reschedule(coaching_session, starts_at, minutes, moved_by=current_user)
+        move = reschedule(coaching_session, starts_at, minutes, moved_by=current_user)
+        if relocated and move is None:
+            announce_change(coaching_session)
     chosen_topics = db.session.scalars(
         select(Topic).where(Topic.coach_id == current_user.id, Topic.id.in_(form.topics.data))
     ).all()
@@ -198,6 +211,17 @@ def _session_form_page(
     ), status
 
 
+def _anyone_to_invite(client_id: int | None) -> bool:
+    """Whether the family the form opens for has an adult with an e-mail (or is not
+    chosen yet): the invitation box starts ticked then."""
+    if client_id is None:
+        return True
+    family = db.session.execute(
+        select(Client).where(Client.id == client_id, Client.coach_id == current_user.id)
+    ).scalar_one_or_none()
+    return family is None or any(adult.email.strip() for adult in family.adults)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @coach_required
 def new():
@@ -208,6 +232,7 @@ def new():
         form.client_id.data = client_id
         form.attendance_family.data = str(client_id) if client_id else ""
         form.date.data = local_today(current_user)
+        form.email_invitation.data = _anyone_to_invite(client_id)
         template_key = request.args.get("template")
         if template_key:
             form.note_template.data = template_key
@@ -227,11 +252,15 @@ def new():
             except KeptApart as refusal:
                 _show_refusal(form, refusal)
             else:
+                planned = [coaching_session]
                 if form.repeat.data:
-                    plan_series(
+                    series = plan_series(
                         coaching_session, Repeat(form.repeat.data), later,
                         until=form.repeat_until.data, count=form.repeat_count.data,
                     )
+                    planned = sessions_of_series(series)
+                if form.email_invitation.data:
+                    invite_attendees(planned)
                 db.session.commit()
                 flash("Session saved.", "success")
                 return redirect(
@@ -265,6 +294,7 @@ def _form_for_existing(coaching_session: CoachingSession) -> CoachingSessionForm
             # Which of two repeated clock times it is, on a day the clocks go back.
             "fold": str(local_start.fold),
             "format": coaching_session.format.value,
+            "location": coaching_session.location,
             "topics": [t.id for t in coaching_session.topics],
             "attendance_family": str(coaching_session.client_id),
             "attendees": [adult.id for adult in coaching_session.attendees],
@@ -319,6 +349,7 @@ def delete(coaching_session_id: int):
     coaching_session = get_coaching_session_or_404(coaching_session_id)
     if request.method == "POST":
         client_id = coaching_session.client_id
+        withdraw_from_calendars(coaching_session)
         db.session.delete(coaching_session)
         db.session.commit()
         flash("Session deleted.", "success")

@@ -15,6 +15,7 @@ from coachapp.audit.services import record_event
 from coachapp.auth.models import User
 from coachapp.blog.models import PUBLIC_STATUSES, Post
 from coachapp.blog.publishing import consent_for_post, unpublish_post
+from coachapp.calendars.invitations import delete_session_emails
 from coachapp.clients.models import Client
 from coachapp.clients.services import plural, prune_unused_tags
 from coachapp.coaching.models import ActionItem, CoachingSession
@@ -77,6 +78,10 @@ def delete_client(client: Client) -> PostFates:
         # from_letter stays true, so an unlinked post can never be published again.
         post.letter_id = post.letter_revision_id = post.client_id = None
     portal_logins = [adult.user for adult in client.adults if adult.user is not None]
+    session_ids = db.session.scalars(
+        select(CoachingSession.id).where(CoachingSession.client_id == client_id)
+    ).all()
+    delete_session_emails(list(session_ids))
     db.session.delete(client)
     db.session.flush()
     for portal_login in portal_logins:

@@ -72,7 +72,8 @@ def _erase_details(adult_id: int, client_id: int, letter_ids: list[int], address
     rendered with their name on them."""
     db.session.execute(
         delete(OutboxMessage).where(
-            OutboxMessage.kind == "letter",
+            # Letters' e-mails, and calendar invitations, end their keys with the adult.
+            OutboxMessage.kind.in_(["letter", "calendar"]),
             OutboxMessage.idempotency_key.endswith(f"-adult-{adult_id}", autoescape=True),
         )
     )

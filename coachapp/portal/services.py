@@ -32,6 +32,7 @@ ARCHIVE_NAME = "my-coaching.zip"
 # The portal's home lists this many sessions (each with its summary) and letters a page.
 SESSIONS_PER_PAGE = 10
 LETTERS_ON_HOME = 5
+UPCOMING_ON_HOME = 20
 
 
 def current_client_or_404() -> Client:
@@ -131,6 +132,34 @@ def page_of_session(client_record: Client, coaching_session: CoachingSession) ->
         )
     )
     return newer // SESSIONS_PER_PAGE + 1
+
+
+def _upcoming_query(client_record: Client):
+    # Only sessions the adult is expected at: one planned with another adult alone is
+    # none of their business.
+    return select(CoachingSession).where(
+        CoachingSession.client_id == client_record.id,
+        CoachingSession.starts_at > utcnow(),
+        CoachingSession.status == SessionStatus.PLANNED,
+        CoachingSession.attendees.any(Adult.id == signed_in_adult(client_record).id),
+    )
+
+
+def upcoming_sessions(client_record: Client) -> list[CoachingSession]:
+    """The planned sessions ahead that the signed-in adult attends, soonest first."""
+    query = _upcoming_query(client_record).order_by(CoachingSession.starts_at).limit(
+        UPCOMING_ON_HOME
+    )
+    return list(db.session.scalars(query))
+
+
+def get_upcoming_session_or_404(
+    client_record: Client, coaching_session_id: int
+) -> CoachingSession:
+    """One of the signed-in adult's planned sessions ahead; any other id is a 404."""
+    return db.first_or_404(
+        _upcoming_query(client_record).where(CoachingSession.id == coaching_session_id)
+    )
 
 
 def get_past_session_or_404(client_record: Client, coaching_session_id: int) -> CoachingSession:

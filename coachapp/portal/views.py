@@ -18,6 +18,8 @@ from coachapp.blog.consents import (
     withdraw_consent,
 )
 from coachapp.blog.models import ConsentMethod
+from coachapp.calendars.ical import Person, single_event
+from coachapp.calendars.invitations import attendee_title
 from coachapp.documents.archive import send_archive
 from coachapp.documents.pdf import PdfRenderError
 from coachapp.extensions import db
@@ -33,6 +35,7 @@ from coachapp.portal.services import (
     get_action_item_or_404,
     get_past_session_or_404,
     get_sent_letter_or_404,
+    get_upcoming_session_or_404,
     letter_filename,
     page_of_session,
     past_sessions_page,
@@ -43,6 +46,7 @@ from coachapp.portal.services import (
     session_filename,
     session_pdf,
     signed_in_adult,
+    upcoming_sessions,
 )
 from coachapp.richtext import render_markdown
 from coachapp.timeutil import utcnow
@@ -63,7 +67,21 @@ def index():
         letter_count=sent_letter_count(client_record),
         sees_family_records=sees_family_records(client_record),
         viewer=signed_in_adult(client_record),
+        upcoming=upcoming_sessions(client_record),
     )
+
+
+@bp.route("/sessions/<int:coaching_session_id>/calendar.ics")
+@client_required
+def session_calendar(coaching_session_id: int):
+    """One of the adult's upcoming sessions as an event to add to their calendar; the same
+    event as their invitation, so the two never make a double."""
+    coaching_session = get_upcoming_session_or_404(current_client_or_404(), coaching_session_id)
+    coach = coaching_session.coach
+    event = single_event(
+        coaching_session, attendee_title(coaching_session), Person(coach.name, coach.email)
+    )
+    return _download(event, "text/calendar", f"session-{coaching_session.id}.ics")
 
 
 @bp.post("/action-items/<int:action_item_id>/toggle")

@@ -80,6 +80,10 @@ def seed_practice() -> Practice:
     client = make_client(coach, "Sofia", children=[("Lena", 2024)])
     make_client_login(client)
     coaching_session = make_coaching_session(client, action_items=["Visit the nursery together"])
+    # One ahead, for the portal's "Your next sessions".
+    make_coaching_session(
+        client, days_ago=-7, summary="", location="https://meet.example.com/sofia-and-maya"
+    )
     marc = add_family_adult(client, relation_to_children="Father")
     draft = make_letter(client, subject="Following up on our next steps")
     sent = make_letter(client, subject="After our first session")
@@ -182,6 +186,7 @@ def main_pages(seeded: Practice) -> dict[str, list[str]]:
             "/posts/profile",
             "/account",
             "/account/two-step",
+            "/calendar/settings",
             "/audit/",
             "/search?q=nursery",
             "/booking/settings",
