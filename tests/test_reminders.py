@@ -232,9 +232,11 @@ def test_an_adult_without_an_address_is_skipped(app, smtp, runner, planned):
 
 
 def test_the_session_location_travels_with_the_reminder_when_there_is_one(
-    app, smtp, runner, planned, monkeypatch
+    app, smtp, runner, planned
 ):
-    monkeypatch.setattr(CoachingSession, "location", "12 Rue des Lilas, Paris", raising=False)
+    with app.app_context():
+        db.session.get(CoachingSession, planned).location = "12 Rue des Lilas, Paris"
+        db.session.commit()
 
     run_worker(runner, STARTS - timedelta(hours=5))
 

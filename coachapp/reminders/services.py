@@ -125,7 +125,7 @@ def reminder_email(reminder: Reminder) -> Email:
         "coach": coach,
         "coaching_session": coaching_session,
         "when": spoken_time(coaching_session.starts_at, zone),
-        "location": getattr(coaching_session, "location", "") or "",
+        "location": coaching_session.location or "",
         "settings_link": _settings_link(adult),
     }
     return Email(
