@@ -488,6 +488,8 @@ def _portal_urls(app, values: dict) -> list[tuple[str, str]]:
         for rule in app.url_map.iter_rules():
             if not rule.endpoint.startswith("portal.") or not rule.arguments:
                 continue
+            if rule.arguments == {"coach_id"}:  # the coach's free times: no family's record
+                continue
             method = "GET" if "GET" in rule.methods else "POST"
             arguments = {name: values[name] for name in rule.arguments}
             urls.append((method, app.url_for(rule.endpoint, **arguments)))

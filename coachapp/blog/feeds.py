@@ -33,7 +33,10 @@ SUMMARY_CHARS = 200
 FEED_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 # Public pages that are no use to a search engine; links with tokens must never be indexed
 # (the bare /invitation and /reset-password read their token from the address's fragment).
-NOT_FOR_CRAWLERS = ("/login", "/forgot-password", "/invitation", "/reset-password", "/healthz")
+# A coach's calendar feed is public only to whoever holds its secret address.
+NOT_FOR_CRAWLERS = (
+    "/login", "/forgot-password", "/invitation", "/reset-password", "/healthz", "/calendar/feed",
+)
 # Characters XML 1.0 cannot carry, which text pasted from a word processor can hold
 # (Word's line break is a vertical tab): feedgen refuses them, and the feed would fail.
 NOT_XML_WHITESPACE = re.compile(r"[\x0b\x0c]")
