@@ -10,6 +10,7 @@ from coachapp.auth.models import Role, User
 from coachapp.auth.services import create_coach, get_user_by_email, set_password
 from coachapp.blog.demo import seed_demo_blog
 from coachapp.booking.availability import booking_settings
+from coachapp.booking.models import SessionBooking
 from coachapp.booking.services import Availability, save_availability
 from coachapp.clients.models import Adult, Client
 from coachapp.clients.services import (
@@ -97,6 +98,8 @@ class DemoSession:
     location: str = ""
     # How many weekly sessions, this one the first, when it starts a series.
     weekly_count: int = 0
+    # Booked by the client in the portal (so they can move or cancel it there).
+    booked_in_portal: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ DEMO_CLIENTS = (
             ),
             DemoSession(
                 3, 10, SessionFormat.VIDEO, "", "", location=DEMO_VIDEO_LINK,
+                booked_in_portal=True,
             ),
         ),
     ),
@@ -705,6 +709,8 @@ def _add_demo_session(
     )
     db.session.add(coaching_session)
     record_attendance(coaching_session, attendees)
+    if demo.booked_in_portal:
+        db.session.add(SessionBooking(coaching_session=coaching_session, adult=attendees[0]))
     if demo.weekly_count > 1:
         db.session.flush()  # the series is made with the session's family id
         zone = ZoneInfo(coach.timezone)

@@ -145,7 +145,9 @@ def test_demo_plans_the_coming_weeks_takes_bookings_and_has_a_reminder_waiting(
     browser.login(DEMO_CLIENT_EMAIL, DEMO_CLIENT_PASSWORD)
     book = client.get("/portal/book", follow_redirects=True)
     assert book.status_code == 200
-    assert 'name="start"' in book.get_data(as_text=True)  # free times to choose from
+    page = book.get_data(as_text=True)
+    assert 'name="start"' in page  # free times to choose from
+    assert "Your booked sessions" in page and ">Move</a>" in page  # the one she booked
 
 
 def test_demo_on_an_empty_database_says_to_run_init_db(empty_database_url, tmp_path):
