@@ -9,6 +9,9 @@ from sqlalchemy import select
 from coachapp.auth.models import Role, User
 from coachapp.auth.services import create_coach, get_user_by_email, set_password
 from coachapp.blog.demo import seed_demo_blog
+from coachapp.booking.availability import booking_settings
+from coachapp.booking.models import SessionBooking
+from coachapp.booking.services import Availability, save_availability
 from coachapp.clients.models import Adult, Client
 from coachapp.clients.services import (
     AdultData,
@@ -18,7 +21,8 @@ from coachapp.clients.services import (
     create_client,
     set_keep_apart,
 )
-from coachapp.coaching.models import ActionItem, CoachingSession, SessionFormat
+from coachapp.coaching.models import ActionItem, CoachingSession, Repeat, SessionFormat
+from coachapp.coaching.scheduling import plan_series, series_starts
 from coachapp.coaching.services import coach_topics, record_attendance
 from coachapp.extensions import db
 from coachapp.letters.models import Letter, LetterStatus
@@ -29,6 +33,7 @@ from coachapp.letters.services import (
     ensure_starter_templates,
     save_letter,
 )
+from coachapp.reminders.services import queue_due_reminders
 from coachapp.timeutil import utcnow
 
 DEMO_COACH_EMAIL = "coach@example.com"
@@ -40,6 +45,23 @@ DEMO_CLIENT_PASSWORD = "demo-client-password"  # noqa: S105  (printed for demo u
 DEMO_APART_EMAILS = ("claire.bennett@example.com", "luca.romano@example.com")
 DEMO_PORTAL_EMAILS = (DEMO_CLIENT_EMAIL, *DEMO_APART_EMAILS)
 DEMO_TIMEZONE = "Europe/London"
+# Two days' notice: Helen's session tomorrow morning is inside it whatever the hour the demo
+# is made (and no other session is), so one reminder is always waiting in the outbox.
+DEMO_REMINDER_HOURS = 48
+DEMO_ROOM = "Harbour Room, 12 Quay Street, Bristol BS1 4DJ"
+DEMO_VIDEO_LINK = "https://meet.example.com/maya-lindqvist"
+# When the demo clients may book in the portal: weekday hours in the coach's time zone.
+DEMO_BOOKING = Availability(
+    enabled=True,
+    hours={
+        weekday: [(time(9), time(12, 30)), (time(13, 30), time(17))] for weekday in range(4)
+    } | {4: [(time(9), time(13))]},
+    lengths=[50, 90],
+    buffer_minutes=10,
+    minimum_notice_hours=24,
+    max_sessions_per_day=5,
+    days_off=[],
+)
 
 COACH_BIO = (
     "I am a parent coach and a mother of two. Before coaching I spent twelve years as a "
@@ -72,6 +94,12 @@ class DemoSession:
     attendees: tuple[str, ...] = ()
     # The e-mail address of the one adult the action items are for; "" for the whole family.
     action_items_for: str = ""
+    # Where it takes place: a room's address or a video link.
+    location: str = ""
+    # How many weekly sessions, this one the first, when it starts a series.
+    weekly_count: int = 0
+    # Booked by the client in the portal (so they can move or cancel it there).
+    booked_in_portal: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,7 +173,8 @@ DEMO_CLIENTS = (
                 topics=("Return to work", "Self-care"),
             ),
             DemoSession(
-                2, 10, SessionFormat.VIDEO, "", "",
+                3, 10, SessionFormat.VIDEO, "", "", location=DEMO_VIDEO_LINK,
+                booked_in_portal=True,
             ),
         ),
     ),
@@ -193,8 +222,9 @@ DEMO_CLIENTS = (
                 follow_up_in_days=-2,
                 topics=("Guilt", "Co-parenting"),
             ),
+            # Weekly calls while he writes to Grace.
             DemoSession(
-                5, 18, SessionFormat.PHONE, "", "",
+                5, 18, SessionFormat.PHONE, "", "", weekly_count=4,
             ),
         ),
     ),
@@ -232,6 +262,8 @@ DEMO_CLIENTS = (
                 follow_up_in_days=7,
                 topics=("Self-care", "Confidence as a parent"),
             ),
+            # Tomorrow morning: her reminder is waiting in the outbox.
+            DemoSession(1, 9, SessionFormat.IN_PERSON, "", "", location=DEMO_ROOM),
         ),
     ),
     DemoClient(
@@ -380,7 +412,10 @@ DEMO_CLIENTS = (
                 topics=("Co-parenting", "Separation and custody"),
                 attendees=(CLAIRE, LUCA),
             ),
-            DemoSession(12, 17, SessionFormat.IN_PERSON, "", "", attendees=(CLAIRE, LUCA)),
+            DemoSession(
+                12, 17, SessionFormat.IN_PERSON, "", "", attendees=(CLAIRE, LUCA),
+                location=DEMO_ROOM,
+            ),
         ),
     ),
 )
@@ -476,6 +511,7 @@ def seed_demo_practice() -> list[DemoLogin]:
             bio=COACH_BIO,
         )
         coach.timezone = DEMO_TIMEZONE
+        coach.session_reminder_hours = DEMO_REMINDER_HOURS
     else:
         set_password(coach, DEMO_COACH_PASSWORD)  # so the printed password always works
     for demo_client in DEMO_CLIENTS:
@@ -489,7 +525,16 @@ def seed_demo_practice() -> list[DemoLogin]:
         if _ensure_demo_client_login(coach, email):
             logins.append(DemoLogin("client", email, DEMO_CLIENT_PASSWORD))
     seed_demo_blog(coach)
+    _ensure_demo_booking(coach)
+    queue_due_reminders(utcnow())  # each reminder is queued once, however often this runs
     return logins
+
+
+def _ensure_demo_booking(coach: User) -> None:
+    """Booking in the portal turned on, with the demo's hours (once: a coach's own changes
+    to them stay)."""
+    if booking_settings(coach) is None:
+        save_availability(coach, DEMO_BOOKING)
 
 
 def _ensure_demo_client_login(coach: User, email: str) -> bool:
@@ -641,6 +686,7 @@ def _add_demo_session(
         starts_at=starts_at,
         duration_minutes=60,
         format=demo.format,
+        location=demo.location,
         topics=[topics_by_name[name] for name in demo.topics if name in topics_by_name],
         private_notes=demo.private_notes,
         summary=demo.summary,
@@ -663,3 +709,10 @@ def _add_demo_session(
     )
     db.session.add(coaching_session)
     record_attendance(coaching_session, attendees)
+    if demo.booked_in_portal:
+        db.session.add(SessionBooking(coaching_session=coaching_session, adult=attendees[0]))
+    if demo.weekly_count > 1:
+        db.session.flush()  # the series is made with the session's family id
+        zone = ZoneInfo(coach.timezone)
+        later = series_starts(starts_at, Repeat.WEEKLY, zone, count=demo.weekly_count)
+        plan_series(coaching_session, Repeat.WEEKLY, later, count=demo.weekly_count)

@@ -1,12 +1,21 @@
 """The flask commands a coach or administrator runs: create-coach and demo."""
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from coachapp.auth.models import User
 from coachapp.clients.models import Client
-from coachapp.coaching.models import CoachingSession
-from coachapp.demo import DEMO_COACH_EMAIL, DEMO_COACH_PASSWORD
+from coachapp.coaching.models import CoachingSession, SessionSeries, SessionStatus
+from coachapp.demo import (
+    DEMO_CLIENT_EMAIL,
+    DEMO_CLIENT_PASSWORD,
+    DEMO_COACH_EMAIL,
+    DEMO_COACH_PASSWORD,
+)
 from coachapp.extensions import db
+from coachapp.outbox.models import OutboxMessage
+from coachapp.timeutil import utcnow
 from tests.conftest import make_test_app
 from tests.factories import PASSWORD, make_coach
 
@@ -94,6 +103,51 @@ def test_demo_can_run_again_without_duplicating_anything(app, runner, browser):
     assert result.exit_code == 0, result.output
     assert _demo_counts(app) == before
     assert browser.login(DEMO_COACH_EMAIL, DEMO_COACH_PASSWORD).status_code == 302
+
+
+def _queued_reminders(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(
+            select(OutboxMessage.recipient).where(OutboxMessage.kind == "reminder")
+        ))
+
+
+def test_demo_plans_the_coming_weeks_takes_bookings_and_has_a_reminder_waiting(
+    app, runner, client, browser
+):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    with app.app_context():
+        now = utcnow()
+        planned = list(db.session.scalars(
+            select(CoachingSession).where(
+                CoachingSession.status == SessionStatus.PLANNED,
+                CoachingSession.starts_at > now,
+                CoachingSession.starts_at < now + timedelta(days=14),
+            )
+        ))
+        assert len(planned) >= 5
+        assert any(s.location_is_link for s in planned)
+        assert any(s.location and not s.location_is_link for s in planned)
+        series = db.session.scalars(select(SessionSeries)).one()
+        in_series = [s for s in planned if s.series_id == series.id]
+        assert len(in_series) == 2  # weekly: two of its four within the fortnight
+    assert _queued_reminders(app) == ["helen.brooks@example.com"]
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert _queued_reminders(app) == ["helen.brooks@example.com"]  # not queued twice
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SessionSeries)) == 1
+
+    browser.login(DEMO_COACH_EMAIL, DEMO_COACH_PASSWORD)
+    settings = client.get("/booking/settings").get_data(as_text=True)
+    assert "09:00-12:30, 13:30-17:00" in settings
+    browser.logout()
+    browser.login(DEMO_CLIENT_EMAIL, DEMO_CLIENT_PASSWORD)
+    book = client.get("/portal/book", follow_redirects=True)
+    assert book.status_code == 200
+    page = book.get_data(as_text=True)
+    assert 'name="start"' in page  # free times to choose from
+    assert "Your booked sessions" in page and ">Move</a>" in page  # the one she booked
 
 
 def test_demo_on_an_empty_database_says_to_run_init_db(empty_database_url, tmp_path):

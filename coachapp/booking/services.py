@@ -14,7 +14,7 @@ from coachapp.booking.availability import booking_settings, free_slots
 from coachapp.booking.models import BookingHours, BookingSettings, DayOff, SessionBooking
 from coachapp.clients.models import Adult
 from coachapp.coaching.models import CoachingSession, SessionMove, SessionStatus
-from coachapp.coaching.scheduling import cancel, overlapping, reschedule
+from coachapp.coaching.scheduling import cancel, invite_attendees, overlapping, reschedule
 from coachapp.extensions import db
 from coachapp.outbox.services import Email, enqueue
 from coachapp.templating import user_zone
@@ -132,7 +132,8 @@ def _check_free(
 
 
 def book(adult: Adult, start: datetime, length: int) -> CoachingSession:
-    """Book a planned session at ``start`` for ``adult`` alone and tell the coach.
+    """Book a planned session at ``start`` for ``adult`` alone, tell the coach and send the
+    adult a calendar invitation.
 
     Raises BookingRefused (booking off, a length or time not offered) or SlotTaken. Flushes;
     the caller commits, which releases the calendar."""
@@ -148,6 +149,8 @@ def book(adult: Adult, start: datetime, length: int) -> CoachingSession:
     )
     db.session.add(SessionBooking(coaching_session=coaching_session, adult=adult))
     db.session.flush()
+    # The client's own calendar learns of it, and later of every move or cancellation.
+    invite_attendees([coaching_session])
     log.info("Adult %s booked session %s", adult.id, coaching_session.id)
     _tell_coach(coaching_session, adult, "booked", key=f"booked-{coaching_session.id}")
     return coaching_session
