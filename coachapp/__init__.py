@@ -90,7 +90,7 @@ def register_blueprints(app: Flask) -> None:
         blog,
         booking,
         calendar,
-        calendars,
+        calendar_sync,
         clients,
         coaching,
         dashboard,
@@ -109,7 +109,7 @@ def register_blueprints(app: Flask) -> None:
         *(public.bp, auth.bp, dashboard.bp, clients.bp, coaching.bp, coaching.search_bp),
         *(letters.bp, outbox.bp, portal.bp, blog.bp, blog.posts_bp, blog.comments_bp),
         activity.bp, booking.bp,
-        calendar.bp, calendars.bp,
+        calendar.bp, calendar_sync.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

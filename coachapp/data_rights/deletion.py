@@ -15,7 +15,7 @@ from coachapp.audit.services import record_event
 from coachapp.auth.models import User
 from coachapp.blog.models import PUBLIC_STATUSES, Post
 from coachapp.blog.publishing import consent_for_post, unpublish_post
-from coachapp.calendars.invitations import delete_session_emails
+from coachapp.calendar_sync.invitations import delete_session_emails
 from coachapp.clients.models import Client
 from coachapp.clients.services import plural, prune_unused_tags
 from coachapp.coaching.models import ActionItem, CoachingSession

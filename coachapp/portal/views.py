@@ -18,8 +18,8 @@ from coachapp.blog.consents import (
     withdraw_consent,
 )
 from coachapp.blog.models import ConsentMethod
-from coachapp.calendars.ical import Person, single_event
-from coachapp.calendars.invitations import attendee_title
+from coachapp.calendar_sync.ical import Person, single_event
+from coachapp.calendar_sync.invitations import attendee_title
 from coachapp.documents.archive import send_archive
 from coachapp.documents.pdf import PdfRenderError
 from coachapp.extensions import db

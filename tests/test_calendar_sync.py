@@ -13,8 +13,8 @@ import recurring_ical_events
 from sqlalchemy import select
 
 from coachapp.auth.models import User
-from coachapp.calendars.invitations import email_attendees
-from coachapp.calendars.models import SessionInvitation
+from coachapp.calendar_sync.invitations import email_attendees
+from coachapp.calendar_sync.models import SessionInvitation
 from coachapp.clients.models import Adult, Client
 from coachapp.coaching.models import CoachingSession, SessionStatus
 from coachapp.data_rights.deletion import delete_client

@@ -4,22 +4,22 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from coachapp.access import coach_required, public_view
-from coachapp.calendars.blueprints import bp
-from coachapp.calendars.feeds import (
+from coachapp.calendar_sync.blueprints import bp
+from coachapp.calendar_sync.feeds import (
     coach_feed,
     feed_by_token,
     feed_calendar,
     new_feed_token,
     revoke_feed,
 )
-from coachapp.calendars.forms import CalendarAddressForm, CalendarFeedForm
-from coachapp.calendars.models import ClientNaming
+from coachapp.calendar_sync.forms import CalendarAddressForm, CalendarFeedForm
+from coachapp.calendar_sync.models import ClientNaming
 from coachapp.extensions import db
 
 
 def _settings_page(form: CalendarFeedForm, new_address: str = "", status: int = 200):
     return render_template(
-        "calendars/settings.html",
+        "calendar_sync/settings.html",
         form=form,
         address_form=CalendarAddressForm(),
         calendar_feed=coach_feed(current_user),
@@ -41,7 +41,7 @@ def settings():
             db.session.commit()
             flash("Your calendar names families by "
                   f"{calendar_feed.client_naming.label.split(' (')[0].lower()}.", "success")
-        return redirect(url_for("calendars.settings"))
+        return redirect(url_for("calendar_sync.settings"))
     return _settings_page(form, status=400 if form.errors else 200)
 
 
@@ -54,7 +54,7 @@ def new_address():
         return _settings_page(form, status=400)
     token = new_feed_token(current_user, ClientNaming(form.client_naming.data))
     db.session.commit()
-    address = url_for("calendars.subscribed_feed", token=token, _external=True)
+    address = url_for("calendar_sync.subscribed_feed", token=token, _external=True)
     return _settings_page(form, new_address=address)
 
 
@@ -67,7 +67,7 @@ def revoke():
     if revoke_feed(current_user):
         db.session.commit()
         flash("Your calendar address no longer works.", "success")
-    return redirect(url_for("calendars.settings"))
+    return redirect(url_for("calendar_sync.settings"))
 
 
 @bp.get("/feed/<token>.ics")

@@ -2,4 +2,4 @@
 
 from flask import Blueprint
 
-bp = Blueprint("calendars", __name__, url_prefix="/calendar")
+bp = Blueprint("calendar_sync", __name__, url_prefix="/calendar")

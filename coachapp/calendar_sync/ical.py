@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from coachapp.calendars.models import InvitationMethod
+from coachapp.calendar_sync.models import InvitationMethod
 from coachapp.coaching.models import CoachingSession
 from coachapp.timeutil import utcnow
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from coachapp.auth.models import User
-from coachapp.calendars.ical import feed
-from coachapp.calendars.models import CalendarFeed, ClientNaming
+from coachapp.calendar_sync.ical import feed
+from coachapp.calendar_sync.models import CalendarFeed, ClientNaming
 from coachapp.clients.models import Adult, and_list
 from coachapp.coaching.models import CoachingSession
 from coachapp.extensions import db

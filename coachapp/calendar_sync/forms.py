@@ -3,7 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SubmitField
 
-from coachapp.calendars.models import ClientNaming
+from coachapp.calendar_sync.models import ClientNaming
 
 
 class CalendarFeedForm(FlaskForm):

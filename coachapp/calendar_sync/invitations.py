@@ -7,8 +7,8 @@ family whose adults are kept apart learns nothing of each other from it.
 from flask import has_request_context, render_template
 from sqlalchemy import delete
 
-from coachapp.calendars.ical import Person, invitation
-from coachapp.calendars.models import InvitationMethod, SessionInvitation
+from coachapp.calendar_sync.ical import Person, invitation
+from coachapp.calendar_sync.models import InvitationMethod, SessionInvitation
 from coachapp.clients.models import Adult
 from coachapp.coaching.models import CoachingSession
 from coachapp.coaching.signals import session_calendar_changed
