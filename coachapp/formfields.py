@@ -1,7 +1,22 @@
-"""Form fields several features share: trimmed text, an optional e-mail, a phone number."""
+"""Form fields several features share: trimmed text, an optional e-mail, a phone number,
+a whole number."""
 
-from wtforms import EmailField, TelField
+from wtforms import EmailField, IntegerField, TelField
 from wtforms.validators import Email, Length, Optional, Regexp
+from wtforms.widgets import TextInput
+
+# A number typed in a text box: a number box would show mistyped text back as invalid HTML.
+NUMBER_BOX = {"widget": TextInput(), "render_kw": {"inputmode": "numeric", "autocomplete": "off"}}
+
+
+class WholeNumberField(IntegerField):
+    """A whole number in a text box (give it **NUMBER_BOX), refusing other text by quoting it."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(f"“{valuelist[0]}” is not a whole number.") from None
 
 
 def strip(value) -> str:

@@ -1,5 +1,6 @@
 """Between sessions: a session's status, cancelling it, moving it, and times that clash."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -178,6 +179,15 @@ def test_a_notice_period_that_is_not_a_number_of_hours_is_refused(app, client, c
     assert "from 0 to 336" in page_text(response)
     with app.app_context():
         assert db.session.get(User, coach_id).cancellation_notice_hours == 24
+    # Text that is no number at all is shown back as typed, in a text box, with the reason.
+    response = client.post(
+        "/account/edit",
+        data={"name": "Maya", "timezone": "Europe/London", "cancellation_notice_hours": "two"},
+    )
+    assert response.status_code == 400
+    page = page_text(response)
+    assert "“two” is not a whole number." in page
+    assert re.search(r'<input[^>]*type="text"[^>]*value="two"', page)
 
 
 def test_a_cancelled_session_stays_on_the_clients_page_but_never_in_their_portal(

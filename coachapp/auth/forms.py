@@ -7,7 +7,6 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
-    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -25,6 +24,7 @@ from wtforms.validators import (
 
 from coachapp.auth.models import REMINDER_HOURS
 from coachapp.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from coachapp.formfields import NUMBER_BOX, WholeNumberField
 
 
 class LoginForm(FlaskForm):
@@ -70,13 +70,14 @@ class ProfileForm(FlaskForm):
         validators=[Length(max=4000)],
         render_kw={"rows": 6},
     )
-    cancellation_notice_hours = IntegerField(
+    cancellation_notice_hours = WholeNumberField(
         "Notice period for cancelling (hours)",
         validators=[
             Optional(),
             NumberRange(0, 14 * 24, "Enter a number of hours from 0 to 336 (two weeks)."),
         ],
         default=24,
+        **NUMBER_BOX,
     )
     session_reminder_hours = SelectField(
         "Reminders of a session by e-mail",

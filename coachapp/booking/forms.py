@@ -1,9 +1,8 @@
 """Forms for a coach's booking rules and for booking, moving and cancelling in the portal."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import TextInput
 
 from coachapp.booking.availability import (
     WEEKDAYS,
@@ -15,20 +14,10 @@ from coachapp.booking.availability import (
 )
 from coachapp.booking.models import BookingSettings
 from coachapp.booking.services import Availability
+from coachapp.formfields import NUMBER_BOX, WholeNumberField
 
 # Whole numbers in a text box: a number box cannot show back a mistyped "ten" (invalid HTML).
-NUMBER_BOX = {"widget": TextInput(), "render_kw": {"inputmode": "numeric", "autocomplete": "off"}}
 HOURS_HINT = "For example 09:00-12:00, 13:30-17:00. Leave empty for a day you do not work."
-
-
-class WholeNumberField(IntegerField):
-    """A whole number in a text box, refusing other text by quoting it."""
-
-    def process_formdata(self, valuelist) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(f"“{valuelist[0]}” is not a whole number.") from None
 
 
 def _readable(parse):
