@@ -593,6 +593,32 @@ def test_moving_this_and_the_following_sessions_keeps_each_ones_history(app, cli
     assert "From Mon 24 May 2027, 10:00 (60 minutes) to Tue 25 May 2027, 14:00" in page
 
 
+def test_moving_the_following_sessions_onto_another_warns_before_moving_any(
+    app, client, sofia_id
+):
+    planned = plan_weekly(app, client, sofia_id)
+    # Another session sits where the last of the series would go.
+    other = add_session(app, sofia_id, datetime(2027, 5, 25, 13, 0, tzinfo=UTC))
+    move = {"moved_by": "coach", "scope": "following", "date": "2027-05-11",
+            "start_time": "14:00", "end_time": "15:00"}
+    response = client.post(f"/sessions/{planned[1].id}/move", data=move)
+    assert response.status_code == 400
+    assert "This overlaps another of your sessions" in page_text(response)
+    # Nothing moved: the four of the series, and the other session.
+    assert local_starts(series_sessions(app)) == [
+        "2027-05-03 10:00", "2027-05-10 10:00", "2027-05-17 10:00", "2027-05-24 10:00",
+        "2027-05-25 14:00",
+    ]
+    assert all(load(app, s.id).moves == [] for s in series_sessions(app))
+
+    response = client.post(
+        f"/sessions/{planned[1].id}/move", data={**move, "confirm_overlap": "y"},
+        follow_redirects=True,
+    )
+    assert "3 sessions moved." in page_text(response)
+    assert load(app, other).starts_at == datetime(2027, 5, 25, 13, 0, tzinfo=UTC)
+
+
 def test_cancelling_this_and_the_following_sessions_keeps_them_on_record(app, client, sofia_id):
     planned = plan_weekly(app, client, sofia_id)
     response = client.post(

@@ -222,10 +222,19 @@ def _move(form, coaching_session, times, later) -> list | None:
         move = reschedule(coaching_session, *times, moved_by=mover)
         return [move] if move else []
     try:
-        return reschedule_following(
+        moves = reschedule_following(
             coaching_session, *times, moved_by=mover, zone=user_zone(current_user),
             fold=_chosen_fold(form),
         )
+        # The first new time was checked before moving; the following ones only now have
+        # theirs. A clash the coach has not confirmed undoes the whole move.
+        db.session.flush()
+        if not _confirmed_free(
+            form, [each.starts_at for each in later], times[1], [coaching_session, *later]
+        ):
+            db.session.rollback()
+            return None
+        return moves
     except NonexistentLocalTime as refusal:
         form.scope.errors = [str(refusal)]
     except AmbiguousLocalTime as question:
