@@ -7,10 +7,8 @@ import json
 import re
 import subprocess
 import zipfile
-from datetime import UTC, datetime
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import select, text
 
 from coachapp.auth.models import User
@@ -19,9 +17,8 @@ from coachapp.blog.models import ConsentMethod, Post, PostStatus, PublicationCon
 from coachapp.blog.publishing import check_post, post_from_letter
 from coachapp.clients.models import Adult, Client
 from coachapp.clients.services import remove_adult
-from coachapp.extensions import db, init_migrations
+from coachapp.extensions import db
 from coachapp.letters.models import Letter
-from coachapp.paths import MIGRATIONS_FOLDER
 from tests.conftest import Browser, csrf_token_from, make_test_app, page_text
 from tests.factories import (
     PASSWORD,
@@ -31,6 +28,7 @@ from tests.factories import (
     make_client_login,
     make_sent_letter,
 )
+from tests.migration_rows import upgrade_family_from
 from tests.test_standards import VNU_JAR, why_checker_unavailable
 
 JOINT_LETTER = """Dear Sofia and Marc,
@@ -324,23 +322,8 @@ def test_the_migration_gives_existing_consents_the_letters_first_addressee(
     empty_database_url, tmp_path
 ):
     app = make_test_app(tmp_path, empty_database_url)
-    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     with app.app_context():
-        init_migrations(app)
-        upgrade(directory=str(MIGRATIONS_FOLDER), revision="c3e9a7d25f14")
-        statements = [
-            "INSERT INTO practices (id, name, created_at, require_two_factor) "
-            "VALUES (1, 'Practice', :now, false)",
-            "INSERT INTO users (id, practice_id, email, name, password_hash, role, is_owner, "
-            "active, bio, timezone, session_token, created_at) VALUES (1, 1, "
-            "'coach@example.com', 'Maya', 'x', 'coach', true, true, '', 'Europe/London', "
-            "'token', :now)",
-            "INSERT INTO clients (id, coach_id, situation, goals, notes, identifying_words, "
-            "created_at, updated_at) VALUES (1, 1, '', '', '', '', :now, :now)",
-            "INSERT INTO adults (id, client_id, position, first_name, last_name, preferred_name,"
-            " pronouns, email, phone, preferred_contact, relation_to_children, created_at) "
-            "VALUES (1, 1, 0, 'Sofia', '', '', '', '', '', 'email', '', :now), "
-            "(2, 1, 1, 'Marc', '', '', '', '', '', 'email', '', :now)",
+        upgrade_family_from(app, "c3e9a7d25f14", [
             "INSERT INTO letters (id, coach_id, client_id, subject, body, status, version, "
             "created_at, updated_at) VALUES (1, 1, 1, '', '', 'sent', 1, :now, :now), "
             "(2, 1, 1, '', '', 'sent', 1, :now, :now), (3, 1, 1, '', '', 'sent', 1, :now, :now)",
@@ -353,12 +336,7 @@ def test_the_migration_gives_existing_consents_the_letters_first_addressee(
             "method, note, given_at, withdrawal_note) VALUES "
             "(1, 1, 1, 1, 'email', '', :now, ''), (2, 1, 2, 2, 'email', '', :now, ''), "
             "(3, 1, 3, 3, 'email', '', :now, '')",
-        ]
-        for statement in statements:
-            db.session.execute(text(statement), {"now": now})
-        db.session.commit()
-
-        upgrade(directory=str(MIGRATIONS_FOLDER))
+        ])
 
         owners = db.session.execute(
             text("SELECT id, adult_id FROM publication_consents ORDER BY id")

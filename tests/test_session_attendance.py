@@ -4,17 +4,14 @@ that the coach shares with them, and ticks the steps that are theirs."""
 import io
 import re
 import zipfile
-from datetime import UTC, datetime
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import select, text
 
 from coachapp.auth.models import User
 from coachapp.clients.models import Adult, Client
 from coachapp.coaching.models import ActionItem, CoachingSession
-from coachapp.extensions import db, init_migrations
-from coachapp.paths import MIGRATIONS_FOLDER
+from coachapp.extensions import db
 from tests.conftest import make_test_app, page_text, statements_for, ticked
 from tests.factories import (
     PASSWORD,
@@ -24,6 +21,7 @@ from tests.factories import (
     make_coaching_session,
     session_form,
 )
+from tests.migration_rows import upgrade_family_from
 
 JOINT = "JOINT-SUMMARY: the two of you and bedtime"
 SHARED = "SHARED-SUMMARY: Sofia's session, shared with Marc"
@@ -308,35 +306,15 @@ def test_the_portal_home_and_client_page_cost_the_same_with_many_shared_sessions
 
 def test_the_migration_gives_every_existing_session_its_first_adult(empty_database_url, tmp_path):
     app = make_test_app(tmp_path, empty_database_url)
-    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     with app.app_context():
-        init_migrations(app)
-        upgrade(directory=str(MIGRATIONS_FOLDER), revision="b7e2d4a91c30")
-        statements = [
-            "INSERT INTO practices (id, name, created_at, require_two_factor) "
-            "VALUES (1, 'Practice', :now, false)",
-            "INSERT INTO users (id, practice_id, email, name, password_hash, role, is_owner, "
-            "active, bio, timezone, session_token, created_at) VALUES (1, 1, "
-            "'coach@example.com', 'Maya', 'x', 'coach', true, true, '', 'Europe/London', "
-            "'token', :now)",
-            "INSERT INTO clients (id, coach_id, situation, goals, notes, identifying_words, "
-            "created_at, updated_at) VALUES (1, 1, '', '', '', '', :now, :now)",
-            "INSERT INTO adults (id, client_id, position, first_name, last_name, preferred_name,"
-            " pronouns, email, phone, preferred_contact, relation_to_children, created_at) "
-            "VALUES (1, 1, 0, 'Sofia', '', '', '', '', '', 'email', '', :now), "
-            "(2, 1, 1, 'Marc', '', '', '', '', '', 'email', '', :now)",
+        upgrade_family_from(app, "b7e2d4a91c30", [
             "INSERT INTO coaching_sessions (id, coach_id, client_id, starts_at, "
             "duration_minutes, format, private_notes, summary, created_at, updated_at) "
             "VALUES (1, 1, 1, :now, 60, 'video', '', '', :now, :now), "
             "(2, 1, 1, :now, 60, 'video', '', '', :now, :now)",
             "INSERT INTO action_items (id, coaching_session_id, position, text) "
             "VALUES (1, 1, 0, 'Step')",
-        ]
-        for statement in statements:
-            db.session.execute(text(statement), {"now": now})
-        db.session.commit()
-
-        upgrade(directory=str(MIGRATIONS_FOLDER))
+        ])
 
         attendees = db.session.execute(text(
             "SELECT coaching_session_id, adult_id FROM session_attendees "
