@@ -95,9 +95,11 @@ def register_blueprints(app: Flask) -> None:
         coaching,
         dashboard,
         data_rights,  # noqa: F401  (export and deletion pages, on the clients blueprint)
+        journal,  # noqa: F401  (its pages are added with its blueprint)
         letters,
         outbox,
         portal,
+        programmes,  # noqa: F401  (its pages are added with its blueprint)
         public,
         reminders,  # noqa: F401  (queues due reminders when the outbox worker runs)
     )
