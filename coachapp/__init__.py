@@ -95,7 +95,7 @@ def register_blueprints(app: Flask) -> None:
         coaching,
         dashboard,
         data_rights,  # noqa: F401  (export and deletion pages, on the clients blueprint)
-        journal,  # noqa: F401  (its pages are added with its blueprint)
+        journal,
         letters,
         outbox,
         portal,
@@ -111,7 +111,7 @@ def register_blueprints(app: Flask) -> None:
         *(public.bp, auth.bp, dashboard.bp, clients.bp, coaching.bp, coaching.search_bp),
         *(letters.bp, outbox.bp, portal.bp, blog.bp, blog.posts_bp, blog.comments_bp),
         activity.bp, booking.bp,
-        calendar.bp, calendar_sync.bp,
+        calendar.bp, calendar_sync.bp, journal.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -31,6 +31,10 @@ PORTAL_LABELS = {
     AuditAction.CONSENT_WITHDRAWN: "Withdrew consent to share a letter on the blog",
     AuditAction.CLIENT_EXPORTED: "Exported your records",
     AuditAction.ADULT_ADDED: "Added you to your family's record",
+    AuditAction.JOURNAL_ENTRY_SHARED: "Shared a journal entry with your coach",
+    AuditAction.JOURNAL_ENTRY_UNSHARED: "Stopped sharing a journal entry with your coach",
+    AuditAction.JOURNAL_ENTRY_READ: "Read a journal entry you shared",
+    AuditAction.JOURNAL_REPLY_ADDED: "Replied to a journal entry you shared",
 }
 KEPT_APART_LABELS = {
     True: "Kept the adults of your family apart: each of you sees only your own records",
@@ -40,6 +44,14 @@ KEPT_APART_LABELS = {
 # Events about the family's own record, which every adult of the family shares.
 FAMILY_RECORD_ACTIONS = (AuditAction.CLIENT_VIEWED.value, AuditAction.CLIENT_EXPORTED.value)
 CONSENT_ACTIONS = (AuditAction.CONSENT_GIVEN.value, AuditAction.CONSENT_WITHDRAWN.value)
+# A journal is its writer's alone: its events are aimed at the writer (target "adults")
+# and no one else in the family reads them, kept apart or not.
+JOURNAL_ACTIONS = (
+    AuditAction.JOURNAL_ENTRY_SHARED.value,
+    AuditAction.JOURNAL_ENTRY_UNSHARED.value,
+    AuditAction.JOURNAL_ENTRY_READ.value,
+    AuditAction.JOURNAL_REPLY_ADDED.value,
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,8 @@ def events_seen_by(client_record: Client, adult: Adult, records: RecordsOfAdult)
     """Which of the family's events this adult reads: their own actions, the keep-apart
     change, and what the coach (or coachapp) did to the family's record, to them, or to a
     session, letter or post of theirs. Another adult's actions on a session or letter both
-    share show too, named, unless the family is kept apart."""
+    share show too, named, unless the family is kept apart. Journal events show to their
+    writer only."""
     by_viewer = AuditEvent.actor_id == adult.user_id if adult.user_id else false()
     by_another_adult = and_(
         AuditEvent.actor_role == Role.CLIENT.value,
@@ -87,7 +100,8 @@ def events_seen_by(client_record: Client, adult: Adult, records: RecordsOfAdult)
     else:
         seen.append(and_(~by_another_adult, about_their_records))
         seen.append(and_(by_another_adult, about_shared_records))
-    return or_(*seen)
+    of_their_journal = and_(AuditEvent.target_type == "adults", AuditEvent.target_id == adult.id)
+    return and_(or_(*seen), or_(AuditEvent.action.not_in(JOURNAL_ACTIONS), of_their_journal))
 
 
 def _family_events(client_record: Client, adult: Adult, records: RecordsOfAdult) -> Select:

@@ -38,6 +38,10 @@ class AuditAction(enum.StrEnum):
     ADULT_REMOVED = "adult_removed"
     KEEP_APART_CHANGED = "keep_apart_changed"
     AUDIT_EXPORTED = "audit_exported"
+    JOURNAL_ENTRY_SHARED = "journal_entry_shared"
+    JOURNAL_ENTRY_UNSHARED = "journal_entry_unshared"
+    JOURNAL_ENTRY_READ = "journal_entry_read"
+    JOURNAL_REPLY_ADDED = "journal_reply_added"
 
     @property
     def label(self) -> str:
@@ -70,6 +74,10 @@ ACTION_LABELS = {
     AuditAction.ADULT_REMOVED: "Removed an adult from a family",
     AuditAction.KEEP_APART_CHANGED: "Changed whether a family's adults are kept apart",
     AuditAction.AUDIT_EXPORTED: "Exported the audit log",
+    AuditAction.JOURNAL_ENTRY_SHARED: "Shared a journal entry with the coach",
+    AuditAction.JOURNAL_ENTRY_UNSHARED: "Stopped sharing a journal entry",
+    AuditAction.JOURNAL_ENTRY_READ: "Read a shared journal entry",
+    AuditAction.JOURNAL_REPLY_ADDED: "Replied to a shared journal entry",
 }
 
 

@@ -12,6 +12,8 @@ from coachapp.booking.services import booked_by_names
 from coachapp.clients.models import Client
 from coachapp.coaching.models import ActionItem, CoachingSession
 from coachapp.extensions import db
+from coachapp.journal.models import JournalEntry
+from coachapp.journal.services import new_shared_entries
 
 UPCOMING_DAYS = 14
 LIST_LIMIT = 10
@@ -41,6 +43,8 @@ class Dashboard:
     pending_comment_count: int
     # Upcoming sessions a client booked in the portal: who booked each.
     booked_by: dict[int, str] = field(default_factory=dict)
+    # Journal entries shared with the coach that they have not opened yet.
+    new_journal_entries: list[JournalEntry] = field(default_factory=list)
 
     @property
     def is_new_practice(self) -> bool:
@@ -84,7 +88,7 @@ def build_dashboard(coach: User, now: datetime, today: date) -> Dashboard:
     )
     return Dashboard(
         upcoming, follow_ups, open_items, clients, client_count or 0, pending_comment_count(coach),
-        booked_by_names([each.id for each in upcoming]),
+        booked_by_names([each.id for each in upcoming]), new_shared_entries(coach),
     )
 
 

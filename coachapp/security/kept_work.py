@@ -21,10 +21,17 @@ WAITING_FLAG = "kept_work_waiting"
 # The hidden field that tells coachapp a form came from the kept-work page.
 KEPT_ID_FIELD = "kept_work_id"
 # Work sent in the background is saved by hand through the page's own form.
-SAVED_THROUGH = {"letters.autosave": "letters.edit", "letters.preview": "letters.edit"}
+SAVED_THROUGH = {
+    "letters.autosave": "letters.edit",
+    "letters.preview": "letters.edit",
+    "journal.autosave": "journal.edit",
+}
 # Sign-in, sign-out, passwords and codes are never kept; of the account pages only the
 # details form (name, time zone, bio) is.
 KEPT_ACCOUNT_PAGES = {"auth.edit_account"}
+# Of a client's forms only the journal's are kept: an entry can be long, written for a
+# while, and is theirs alone; the rest of the portal is a tick or a click.
+KEPT_CLIENT_PAGES = {"journal.write", "journal.edit", "journal.autosave"}
 NEVER_KEPT_FIELDS = re.compile(r"csrf_token|password|secret", re.IGNORECASE)
 PATH_MAX = 2000
 
@@ -43,6 +50,8 @@ WHERE_IT_CAME_FROM = {
     "posts.profile": "Your author profile",
     "comments.reply": "A reply to a comment",
     "auth.edit_account": "Changes to your details",
+    "journal.write": "A new journal entry",
+    "journal.edit": "Changes to a journal entry",
 }
 
 
@@ -62,12 +71,14 @@ class KeptField:
 def keep_request_work(user: User) -> bool:
     """Keep what this (expired) request's form carried for ``user``; True if anything was.
 
-    Only a coach's POST with a valid CSRF token is kept (the portal's forms are a tick or
-    a click, quickly done again), never passwords, tokens or files. Adds the row in the
-    caller's transaction.
+    Only a POST with a valid CSRF token is kept: a coach's, or a client's journal entry
+    (the portal's other forms are a tick or a click, quickly done again); never passwords,
+    tokens or files. Adds the row in the caller's transaction.
     """
     endpoint = request.endpoint or ""
-    if not user.is_coach or request.method != "POST" or endpoint.startswith("kept_work."):
+    if request.method != "POST" or endpoint.startswith("kept_work."):
+        return False
+    if not user.is_coach and endpoint not in KEPT_CLIENT_PAGES:
         return False
     if endpoint.startswith("auth.") and endpoint not in KEPT_ACCOUNT_PAGES:
         return False

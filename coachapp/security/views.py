@@ -1,11 +1,11 @@
-"""The kept-work page: what a coach was typing when their session timed out, to save
-where it was going or to discard."""
+"""The kept-work page: what a coach (or a client, in their journal) was typing when their
+session timed out, to save where it was going or to discard."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from coachapp.access import coach_required, home_url_for
+from coachapp.access import home_url_for
 from coachapp.extensions import db
 from coachapp.security.kept_work import (
     KEPT_ID_FIELD,
@@ -33,21 +33,18 @@ def _page(entries, status: int = 200):
 
 
 @bp.get("/")
-@coach_required
 def index():
     """Everything the person's timed-out sessions kept, oldest first."""
     return _page(kept_work_of(current_user))
 
 
 @bp.get("/<int:kept_id>")
-@coach_required
 def detail(kept_id: int):
     """One piece of kept work."""
     return _page([get_kept_work_or_404(kept_id, current_user)])
 
 
 @bp.post("/<int:kept_id>/discard")
-@coach_required
 def discard(kept_id: int):
     """Throw one piece of kept work away."""
     kept = get_kept_work_or_404(kept_id, current_user)
