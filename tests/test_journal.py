@@ -1,5 +1,8 @@
 """The journal as a parent writes it in the portal and a coach reads what is shared."""
 
+import io
+import json
+import zipfile
 from datetime import date, timedelta
 
 import pytest
@@ -19,6 +22,8 @@ from tests.factories import (
     make_client_login,
     make_coach,
 )
+from tests.pdf_standards import standards_problems
+from tests.test_portal import pdf_text
 
 PRIVATE_WORDS = "I snapped at Lena before nursery and felt awful all morning."
 SHARED_WORDS = "Today I noticed that I pause before answering Lena."
@@ -365,3 +370,59 @@ def test_erasing_an_adult_deletes_their_entries_replies_and_enrolments(app, clie
         assert db.session.scalars(select(JournalReply)).all() == []
         enrolled = db.session.scalars(select(Enrolment.adult_id)).all()
         assert enrolled == [family["sofia"]]
+
+
+def test_download_everything_holds_the_whole_journal_as_a_pdf_and_as_data(app, client, family):
+    sign_in(client, "sofia@example.com")
+    shared_id = write(client, family, day=1, body=SHARED_WORDS)
+    client.post(f"/portal/journal/entries/{shared_id}/share")
+    write(client, family, day=None, title="Just for me", body=PRIVATE_WORDS)
+    with app.app_context():
+        db.session.add(JournalReply(entry_id=shared_id, body="Well noticed, Sofia."))
+        db.session.commit()
+
+    response = client.get("/portal/download")
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+        pdf = archive.read("journal/journal.pdf")
+        data = json.loads(archive.read("journal/journal.json"))
+        table = archive.read("journal/journal.csv").decode()
+        index = archive.read("index.html").decode()
+    text = " ".join(pdf_text(pdf).split())
+    assert "MY JOURNAL" in text and "I pause before answering Lena" in text
+    assert "I snapped at Lena" in text and "Well noticed, Sofia." in text
+    assert standards_problems(pdf, title="My journal") == []
+    assert [entry["text"] for entry in data["entries"]] == [SHARED_WORDS, PRIVATE_WORDS]
+    assert data["entries"][0]["day"] == 1 and data["entries"][1]["shared_with_coach_at"] is None
+    assert "Just for me" in table and "journal/journal.pdf" in index
+
+    sign_in(client, "marc@example.com")  # his archive holds none of hers
+    with zipfile.ZipFile(io.BytesIO(client.get("/portal/download").data)) as archive:
+        assert not any(name.startswith("journal/") for name in archive.namelist())
+
+
+def test_the_coachs_exports_hold_shared_entries_and_only_a_count_of_private_ones(
+    app, client, family
+):
+    with app.app_context():
+        sofia = db.session.get(Client, family["client"])
+        make_entry(sofia.first_adult, body=SHARED_WORDS, shared=True)
+        make_entry(sofia.first_adult, body=PRIVATE_WORDS)
+        make_entry(sofia.adults[1], body="MARC-SHARED", shared=True)
+    sign_in(client, "coach@example.com")
+    family_zip = client.post(f"/clients/{family['client']}/export")
+    adult_zip = client.post(f"/clients/{family['client']}/adults/{family['sofia']}/export")
+    for response in (family_zip, adult_zip):
+        assert response.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
+            everything = b"".join(archive.read(name) for name in archive.namelist())
+            data = json.loads(archive.read("client.json"))
+        assert b"I snapped at Lena" not in everything
+        assert data["journal"]["private_entry_count"] == 1
+        assert SHARED_WORDS in [entry["text"] for entry in data["journal"]["shared_entries"]]
+        (programme,) = data["programmes"]
+        assert programme["programme"] == "30 day challenge" and programme["day_reached"] == 2
+    with zipfile.ZipFile(io.BytesIO(adult_zip.data)) as archive:
+        assert b"MARC-SHARED" not in archive.read("client.json")
+    with zipfile.ZipFile(io.BytesIO(family_zip.data)) as archive:
+        assert b"MARC-SHARED" in archive.read("client.json")

@@ -23,6 +23,7 @@ from coachapp.clients.models import Adult, Client
 from coachapp.coaching.models import CoachingSession
 from coachapp.documents.archive import zip_into_temporary_file
 from coachapp.extensions import db
+from coachapp.journal.models import JournalEntry
 from coachapp.letters.models import Letter, LetterRevision
 from coachapp.letters.rendering import letter_pdf
 from coachapp.portal.services import (
@@ -32,6 +33,8 @@ from coachapp.portal.services import (
     session_pdf,
     unique_filename,
 )
+from coachapp.programmes.models import Enrolment
+from coachapp.programmes.schedule import adult_today, day_reached
 from coachapp.timeutil import utcnow
 
 # 2: the client is a family; each adult has their details and portal account in "adults".
@@ -41,7 +44,10 @@ README = """Everything coachapp holds about one client.
 client.json       The client's details, children, tags and portal sign-in; every session
                   (private notes, shared summary, topics, action items, follow-up date);
                   every letter with all its versions; consents to share letters; and the
-                  blog posts made from their letters. Dates and times are ISO 8601, in UTC.
+                  blog posts made from their letters; the programmes each adult follows
+                  (day reached, entries written); and the journal entries the adults
+                  shared with the coach (of private entries, only how many there are).
+                  Dates and times are ISO 8601, in UTC.
 sessions/         Each session as the PDF the client sees in their portal (no private notes).
 letters/          Each letter as a PDF on the coach's letterhead.
 
@@ -57,7 +63,9 @@ client.json       Their details and portal sign-in; the sessions they attended o
                   or for the whole family); the letters written to them with all their
                   versions; consents to share those letters; the blog posts made from
                   them; and their portal activity: what they did, and who opened, sent
-                  or downloaded their records. Dates and times are ISO 8601, in UTC.
+                  or downloaded their records; the programmes they follow and the
+                  journal entries they shared with the coach (of private entries, only
+                  how many there are). Dates and times are ISO 8601, in UTC.
 sessions/         Each of those sessions as the PDF the portal shows (no private notes).
 letters/          Each of those letters as a PDF on the coach's letterhead.
 
@@ -297,6 +305,72 @@ def _posts_where(made_from, revision_numbers: dict[int, int]) -> list[dict]:
     ]
 
 
+def _enrolments(client: Client, adult: Adult | None = None) -> list[dict]:
+    """The programmes followed: where each adult is, how many entries they wrote (a count:
+    what a private entry says is theirs alone)."""
+    query = select(Enrolment).where(Enrolment.client_id == client.id).order_by(Enrolment.id)
+    if adult is not None:
+        query = query.where(Enrolment.adult_id == adult.id)
+    enrolments = list(db.session.scalars(query))
+    written = dict(
+        db.session.execute(
+            select(JournalEntry.enrolment_id, db.func.count(JournalEntry.id))
+            .where(JournalEntry.enrolment_id.in_([e.id for e in enrolments]))
+            .group_by(JournalEntry.enrolment_id)
+        ).all()
+    )
+    return [
+        {
+            "adult_id": enrolment.adult_id,
+            "programme": enrolment.programme.title,
+            "start_date": _iso(enrolment.start_date),
+            "rhythm": enrolment.rhythm.value,
+            "weekdays": enrolment.weekdays,
+            "status": enrolment.status.value,
+            "notice": enrolment.notice.value,
+            "day_reached": day_reached(enrolment, adult_today(enrolment)),
+            "entries_written": written.get(enrolment.id, 0),
+        }
+        for enrolment in enrolments
+    ]
+
+
+def _shared_journal(client: Client, adult: Adult | None = None) -> dict:
+    """The entries shared with the coach, with the replies; private ones only counted."""
+    query = (
+        select(JournalEntry)
+        .where(JournalEntry.client_id == client.id, JournalEntry.shared_at.is_not(None))
+        .order_by(JournalEntry.created_at, JournalEntry.id)
+    )
+    private = select(db.func.count(JournalEntry.id)).where(
+        JournalEntry.client_id == client.id, JournalEntry.shared_at.is_(None)
+    )
+    if adult is not None:
+        query = query.where(JournalEntry.adult_id == adult.id)
+        private = private.where(JournalEntry.adult_id == adult.id)
+    return {
+        "shared_entries": [
+            {
+                "adult_id": entry.adult_id,
+                "title": entry.title,
+                "programme": entry.prompt.programme.title if entry.prompt else None,
+                "day": entry.prompt.day if entry.prompt else None,
+                "written_at": _iso(entry.created_at),
+                "updated_at": _iso(entry.updated_at),
+                "shared_at": _iso(entry.shared_at),
+                "text": entry.body,
+                "replies": [
+                    {"written_at": _iso(reply.created_at), "by": _person(reply.coach),
+                     "text": reply.body}
+                    for reply in entry.replies
+                ],
+            }
+            for entry in db.session.scalars(query)
+        ],
+        "private_entry_count": db.session.scalar(private) or 0,
+    }
+
+
 def client_export_zip(client: Client, exported_by: User) -> IO[bytes]:
     """The client's data export as a ZIP in a temporary file, for the caller to send and
     close. Raises PdfRenderError if a PDF cannot be made.
@@ -330,6 +404,8 @@ def client_export_zip(client: Client, exported_by: User) -> IO[bytes]:
         "letters": [_letter(letter, name) for letter, name in letters],
         "consents": _consents(client, revision_numbers),
         "posts": _posts(client, [letter.id for letter, _ in letters], revision_numbers),
+        "programmes": _enrolments(client),
+        "journal": _shared_journal(client),
     }
     client_json = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     return zip_into_temporary_file([
@@ -381,6 +457,8 @@ def adult_export_zip(adult: Adult, exported_by: User) -> IO[bytes]:
         ),
         "posts": _posts_from_letters(letter_ids, revision_numbers),
         "activity": [_event(event, adult) for event in adult_events(client, adult, records)],
+        "programmes": _enrolments(client, adult),
+        "journal": _shared_journal(client, adult),
     }
     client_json = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     return zip_into_temporary_file([

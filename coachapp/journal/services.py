@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from coachapp.audit.models import AuditAction
@@ -239,15 +239,6 @@ def shared_entries_of(client: Client) -> list[JournalEntry]:
             .order_by(JournalEntry.shared_at.desc(), JournalEntry.id.desc())
         )
     )
-
-
-def private_entry_count(client: Client) -> int:
-    """How many entries the family keeps to themselves: a number, never their text."""
-    return db.session.scalar(
-        select(func.count(JournalEntry.id)).where(
-            JournalEntry.client_id == client.id, JournalEntry.shared_at.is_(None)
-        )
-    ) or 0
 
 
 def get_shared_entry_or_404(coach: User, entry_id: int) -> JournalEntry:

@@ -4,6 +4,9 @@ Every query here starts from the signed-in person's own Client record, so anothe
 client's session, action item or letter is simply not found (a 404, never a 403).
 """
 
+import csv
+import io
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -21,9 +24,11 @@ from coachapp.coaching.models import ActionItem, CoachingSession, SessionStatus
 from coachapp.documents.archive import zip_into_temporary_file
 from coachapp.documents.pdf import file_url
 from coachapp.extensions import db
+from coachapp.journal.models import JournalEntry
+from coachapp.journal.services import own_entries
 from coachapp.letters.letterhead import coach_and_letterhead, css_page_size, image_file, safe_accent
 from coachapp.letters.models import Letter, LetterStatus
-from coachapp.letters.rendering import PrintDocument, cached_pdf, letter_pdf
+from coachapp.letters.rendering import PrintDocument, cached_pdf, letter_pdf, render_document
 from coachapp.richtext import render_markdown
 from coachapp.templating import user_zone
 from coachapp.timeutil import utcnow
@@ -294,8 +299,106 @@ def unique_filename(name: str, taken: set[str]) -> str:
     return candidate
 
 
+@dataclass(frozen=True)
+class PrintedEntry:
+    """What the journal PDF shows of one entry."""
+
+    title: str
+    written: str
+    prompt: str
+    shared: bool
+    body: str
+    replies: list[dict]
+
+
+def _entry_title(entry: JournalEntry) -> str:
+    if entry.title:
+        return entry.title
+    return f"Day {entry.prompt.day}" if entry.prompt else "An entry"
+
+
+def _prompt_label(entry: JournalEntry) -> str:
+    if entry.prompt is None:
+        return ""
+    return f"day {entry.prompt.day} of {entry.prompt.programme.title}"
+
+
+def journal_document(adult: Adult, entries: list[JournalEntry]) -> PrintDocument:
+    """The adult's journal, oldest entry first, with the coach's replies, as a printable page."""
+    zone = user_zone()
+
+    def day(moment: datetime) -> str:
+        return moment.astimezone(zone).strftime("%-d %B %Y")
+
+    printed = [
+        PrintedEntry(
+            _entry_title(entry), day(entry.created_at), _prompt_label(entry),
+            entry.is_shared, render_markdown(entry.body),
+            [{"coach": reply.coach.name if reply.coach else "your coach",
+              "written": day(reply.created_at), "body": render_markdown(reply.body)}
+             for reply in entry.replies],
+        )
+        for entry in reversed(entries)
+    ]
+    html = render_template(
+        "pdf/journal.html", writer=adult.full_name, made_on=day(utcnow()), entries=printed
+    )
+    return PrintDocument(html, (), "A4")
+
+
+def journal_pdf(adult: Adult, entries: list[JournalEntry]) -> bytes:
+    """The journal as a PDF, rendered each time: it is the writer's alone, never cached."""
+    return render_document(journal_document(adult, entries))
+
+
+JOURNAL_CSV_COLUMNS = (
+    "written_at", "updated_at", "title", "programme", "day", "shared_with_coach_at", "text",
+    "coach_replies",
+)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def journal_rows(entries: list[JournalEntry]) -> list[dict]:
+    """The journal as data, oldest first: what journal.json and journal.csv hold."""
+    return [
+        {
+            "written_at": _iso(entry.created_at),
+            "updated_at": _iso(entry.updated_at),
+            "title": entry.title,
+            "programme": entry.prompt.programme.title if entry.prompt else None,
+            "day": entry.prompt.day if entry.prompt else None,
+            "shared_with_coach_at": _iso(entry.shared_at),
+            "text": entry.body,
+            "coach_replies": [
+                {"written_at": _iso(reply.created_at), "text": reply.body}
+                for reply in entry.replies
+            ],
+        }
+        for entry in reversed(entries)
+    ]
+
+
+def journal_json(entries: list[JournalEntry]) -> str:
+    return json.dumps({"entries": journal_rows(entries)}, ensure_ascii=False, indent=2) + "\n"
+
+
+def journal_csv(entries: list[JournalEntry]) -> str:
+    """One row per entry; the replies joined, for a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=JOURNAL_CSV_COLUMNS)
+    writer.writeheader()
+    for row in journal_rows(entries):
+        replies = "\n\n".join(reply["text"] for reply in row["coach_replies"])
+        writer.writerow({**row, "coach_replies": replies})
+    return out.getvalue()
+
+
 def coaching_archive(client_record: Client) -> IO[bytes]:
-    """Every sent letter and every past session as PDFs in one zip, with an index.html.
+    """Every sent letter and every past session as PDFs in one zip, with an index.html,
+    and the signed-in adult's own journal (all of it, shared or not) as a PDF and as data.
 
     The zip is a temporary file for the caller to send and close, written one PDF at a
     time. Raises PdfRenderError if a PDF cannot be made; new PDFs join the cache in the
@@ -306,12 +409,20 @@ def coaching_archive(client_record: Client) -> IO[bytes]:
                for letter in sent_letters(client_record)]
     sessions = [(f"sessions/{unique_filename(session_filename(s), taken)}", s)
                 for s in past_sessions(client_record)]
+    adult = signed_in_adult(client_record)
+    entries = own_entries(adult)
+    journal = [
+        ("journal/journal.pdf", partial(journal_pdf, adult, entries)),
+        ("journal/journal.json", partial(journal_json, entries)),
+        ("journal/journal.csv", partial(journal_csv, entries)),
+    ] if entries else []
     index = render_template(
         "portal/archive_index.html", client_record=client_record,
-        letters=letters, sessions=sessions, made_at=utcnow(),
+        letters=letters, sessions=sessions, made_at=utcnow(), journal_entries=len(entries),
     )
     return zip_into_temporary_file([
         ("index.html", lambda: index),
+        *journal,
         *((name, partial(letter_pdf, letter)) for name, letter in letters),
         *((name, partial(session_pdf, coaching_session)) for name, coaching_session in sessions),
     ])
