@@ -25,6 +25,7 @@ from coachapp.coaching.models import ActionItem, CoachingSession, Repeat, Sessio
 from coachapp.coaching.scheduling import plan_series, series_starts
 from coachapp.coaching.services import coach_topics, record_attendance
 from coachapp.extensions import db
+from coachapp.journal.models import JournalEntry, JournalReply
 from coachapp.letters.models import Letter, LetterStatus
 from coachapp.letters.services import (
     approve_letter,
@@ -33,6 +34,7 @@ from coachapp.letters.services import (
     ensure_starter_templates,
     save_letter,
 )
+from coachapp.programmes.models import Enrolment
 from coachapp.reminders.services import queue_due_reminders
 from coachapp.timeutil import utcnow
 
@@ -526,6 +528,7 @@ def seed_demo_practice() -> list[DemoLogin]:
             logins.append(DemoLogin("client", email, DEMO_CLIENT_PASSWORD))
     seed_demo_blog(coach)
     _ensure_demo_booking(coach)
+    _ensure_demo_journal(coach)
     queue_due_reminders(utcnow())  # each reminder is queued once, however often this runs
     return logins
 
@@ -535,6 +538,54 @@ def _ensure_demo_booking(coach: User) -> None:
     to them stay)."""
     if booking_settings(coach) is None:
         save_availability(coach, DEMO_BOOKING)
+
+
+DEMO_JOURNAL = (
+    # (day, text, shared with the coach, the coach's reply)
+    (1, "This morning I noticed how often I say *hurry up*. Lena was putting her shoes on "
+        "by herself, slowly and proudly, and I nearly did it for her.\n\nI waited. It took "
+        "four minutes and she beamed all the way to nursery.", True,
+     "Those four minutes are the whole challenge in one morning. You saw what mattered to "
+     "her and you gave her the time: that is not small. I would love to hear what else you "
+     "notice this week."),
+    (2, "Harder today. I was tired after work and snapped about the bath. I said sorry "
+        "afterwards, which I would not have done a month ago.", False, ""),
+)
+
+
+def _ensure_demo_journal(coach: User) -> None:
+    """Sofia's answers to days 1 and 2 of her programme (free entries if she follows none):
+    day 1 shared with the coach and answered, day 2 kept private. Once: her own changes stay."""
+    adult = db.session.scalars(
+        select(Adult).join(Adult.client)
+        .where(Client.coach_id == coach.id, Adult.email == DEMO_CLIENT_EMAIL)
+    ).first()
+    if adult is None or db.session.scalar(
+        select(JournalEntry.id).where(JournalEntry.adult_id == adult.id).limit(1)
+    ):
+        return
+    enrolment = db.session.scalars(
+        select(Enrolment).where(Enrolment.adult_id == adult.id).order_by(Enrolment.id)
+    ).first()
+    prompts = {p.day: p for p in enrolment.programme.prompts} if enrolment else {}
+    now = utcnow()
+    for day, text, shared, reply in DEMO_JOURNAL:
+        prompt = prompts.get(day)
+        written = now - timedelta(days=4 - day, hours=3)
+        entry = JournalEntry(
+            client_id=adult.client_id, adult_id=adult.id,
+            enrolment_id=enrolment.id if prompt else None, prompt_id=prompt.id if prompt else None,
+            title=prompt.title if prompt else f"Day {day}", body=text,
+            shared_at=written + timedelta(minutes=20) if shared else None,
+            coach_read_at=written + timedelta(hours=2) if shared else None,
+            created_at=written, updated_at=written,
+        )
+        if reply:
+            entry.replies.append(
+                JournalReply(coach_id=coach.id, body=reply, created_at=written + timedelta(hours=2))
+            )
+        db.session.add(entry)
+    db.session.flush()
 
 
 def _ensure_demo_client_login(coach: User, email: str) -> bool:
