@@ -426,3 +426,42 @@ def test_the_coachs_exports_hold_shared_entries_and_only_a_count_of_private_ones
         assert b"MARC-SHARED" not in archive.read("client.json")
     with zipfile.ZipFile(io.BytesIO(family_zip.data)) as archive:
         assert b"MARC-SHARED" in archive.read("client.json")
+
+
+def test_the_journal_and_the_client_page_cost_no_more_queries_with_many_entries(
+    app, client, family
+):
+    with app.app_context():
+        sofia = db.session.get(Client, family["client"])
+        make_entry(sofia.first_adult, body="one", shared=True, title="First")
+    sign_in(client, "sofia@example.com")
+    journal_few = statements_for(app, client, "/portal/journal/")
+    sign_in(client, "coach@example.com")
+    client_page_few = statements_for(app, client, f"/clients/{family['client']}")
+    with app.app_context():
+        sofia = db.session.get(Client, family["client"])
+        enrolment = db.session.get(Enrolment, family["enrolment"])
+        for number, prompt in enumerate(enrolment.programme.prompts[:2]):
+            make_entry(sofia.first_adult, body=f"answer {number}", shared=True,
+                       enrolment_id=enrolment.id, prompt_id=prompt.id)
+        for number in range(15):
+            entry = make_entry(sofia.first_adult, body=f"more {number}", shared=number % 2 == 0)
+            db.session.add(JournalReply(entry_id=entry.id, body="Thank you."))
+        db.session.commit()
+    assert len(statements_for(app, client, f"/clients/{family['client']}")) == len(
+        client_page_few
+    )
+    sign_in(client, "sofia@example.com")
+    assert len(statements_for(app, client, "/portal/journal/")) == len(journal_few)
+
+
+def test_answering_a_day_already_answered_in_another_tab_shows_both_answers(app, client, family):
+    sign_in(client, "sofia@example.com")
+    write(client, family, day=1, body="Answered in the first tab.")
+    response = client.post(
+        answer_url(family, 1), data={"body": "Answered in the second tab.", "version": "0"}
+    )
+    assert response.status_code == 409
+    page = page_text(response)
+    assert "Answered in the first tab." in page and "Answered in the second tab." in page
+    assert [entry.body for entry in entries(app)] == ["Answered in the first tab."]

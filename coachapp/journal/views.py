@@ -59,9 +59,12 @@ def write(enrolment_id: int | None = None, prompt_id: int | None = None):
     if enrolment_id is not None:
         enrolment, prompt = get_released_prompt_or_404(adult, enrolment_id, prompt_id)
         answered = answer_to(adult, enrolment, prompt)
-        if answered is not None:
+        if answered is not None and request.method == "GET":
             return redirect(url_for("journal.edit", entry_id=answered.id))
     form = EntryForm()
+    if enrolment_id is not None and answered is not None and form.validate_on_submit():
+        # Answered meanwhile (another tab, or kept work saved late): both texts, none lost.
+        return _conflict_page(answered, form)
     if form.validate_on_submit():
         title = (form.title.data or "").strip() or (prompt.title if prompt else "")
         entry = write_entry(adult, title, form.body.data, enrolment, prompt)
