@@ -465,3 +465,28 @@ def test_answering_a_day_already_answered_in_another_tab_shows_both_answers(app,
     page = page_text(response)
     assert "Answered in the first tab." in page and "Answered in the second tab." in page
     assert [entry.body for entry in entries(app)] == ["Answered in the first tab."]
+
+
+def test_the_coach_changes_or_deletes_their_own_reply_and_no_one_elses(app, client, family):
+    with app.app_context():
+        sofia = db.session.get(Client, family["client"])
+        entry = make_entry(sofia.first_adult, body=SHARED_WORDS, shared=True)
+        reply = JournalReply(entry_id=entry.id, coach_id=sofia.coach_id, body="First reply.")
+        db.session.add(reply)
+        db.session.commit()
+        entry_id, reply_id = entry.id, reply.id
+    sign_in(client, "other@example.com")
+    assert client.get(f"/journal/replies/{reply_id}/edit").status_code == 404
+    assert client.post(f"/journal/replies/{reply_id}/delete").status_code == 404
+    sign_in(client, "coach@example.com")
+    entry_page = page_text(client.get(f"/journal/entries/{entry_id}"))
+    assert f"/journal/replies/{reply_id}/edit" in entry_page
+    empty = client.post(f"/journal/replies/{reply_id}/edit", data={"body": ""})
+    assert empty.status_code == 400
+    client.post(f"/journal/replies/{reply_id}/edit", data={"body": "Changed reply."})
+    sign_in(client, "sofia@example.com")
+    assert "Changed reply." in page_text(client.get(f"/portal/journal/entries/{entry_id}"))
+    sign_in(client, "coach@example.com")
+    assert client.post(f"/journal/replies/{reply_id}/delete").status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(JournalReply)).all() == []

@@ -262,6 +262,21 @@ def add_reply(entry: JournalEntry, coach: User, body: str) -> JournalReply:
     return reply
 
 
+def get_own_reply_or_404(coach: User, reply_id: int) -> JournalReply:
+    """The coach's own reply to an entry still shared with them; any other is a 404."""
+    return db.first_or_404(
+        select(JournalReply)
+        .join(JournalReply.entry)
+        .join(JournalEntry.client)
+        .where(
+            JournalReply.id == reply_id,
+            JournalReply.coach_id == coach.id,
+            JournalEntry.shared_at.is_not(None),
+            Client.coach_id == coach.id,
+        )
+    )
+
+
 def new_shared_entries(coach: User, limit: int = NEW_SHARED_ON_DASHBOARD) -> list[JournalEntry]:
     """Shared entries the coach has not opened yet, oldest first (one query)."""
     return list(

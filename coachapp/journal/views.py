@@ -15,6 +15,7 @@ from coachapp.journal.services import (
     delete_entry,
     followed_programmes,
     get_own_entry_or_404,
+    get_own_reply_or_404,
     get_released_prompt_or_404,
     get_shared_entry_or_404,
     mark_read,
@@ -215,3 +216,32 @@ def coach_entry(entry_id: int):
     mark_read(journal_entry)
     db.session.commit()  # after rendering, so the page still shows it as new this once
     return page, status
+
+
+@bp.route("/journal/replies/<int:reply_id>/edit", methods=["GET", "POST"])
+@coach_required
+def edit_reply(reply_id: int):
+    """Change one's own reply; the writer reads the new text under their entry."""
+    reply = get_own_reply_or_404(current_user, reply_id)
+    form = ReplyForm(obj=reply)
+    if form.validate_on_submit():
+        reply.body = form.body.data
+        db.session.commit()
+        flash("Reply changed.", "success")
+        return redirect(url_for("journal.coach_entry", entry_id=reply.entry_id))
+    return render_template(
+        "journal/reply_form.html", reply=reply, form=form, delete_form=ConfirmForm(formdata=None)
+    ), 400 if form.errors else 200
+
+
+@bp.post("/journal/replies/<int:reply_id>/delete")
+@coach_required
+def delete_reply(reply_id: int):
+    """Take one's own reply away from under the entry."""
+    reply = get_own_reply_or_404(current_user, reply_id)
+    entry_id = reply.entry_id
+    if _confirmed():
+        db.session.delete(reply)
+        db.session.commit()
+        flash("Reply deleted.", "success")
+    return redirect(url_for("journal.coach_entry", entry_id=entry_id))
