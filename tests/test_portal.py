@@ -325,6 +325,9 @@ def _coach_urls(app, families) -> list[tuple[str, str]]:
         for rule in app.url_map.iter_rules():
             if rule.endpoint.split(".")[0] in ("static", "public", "auth", "portal"):
                 continue
+            # The journal's portal pages, and the work kept for anyone whose session ended.
+            if rule.endpoint.startswith(("journal.portal_", "kept_work.")):
+                continue
             if getattr(app.view_functions[rule.endpoint], "is_public", False):
                 continue  # the public blog is open to everyone
             method = "GET" if "GET" in rule.methods else "POST"

@@ -53,17 +53,17 @@ def portal_index():
 @bp.route("/portal/journal/enrolments/<int:enrolment_id>/prompts/<int:prompt_id>/answer",
           methods=["GET", "POST"])
 @client_required
-def write(enrolment_id: int | None = None, prompt_id: int | None = None):
+def portal_write(enrolment_id: int | None = None, prompt_id: int | None = None):
     """Write freely, or answer a prompt already released; one answer per prompt."""
     adult = signed_in_adult_or_404()
-    enrolment = prompt = None
+    enrolment = prompt = answered = None
     if enrolment_id is not None:
         enrolment, prompt = get_released_prompt_or_404(adult, enrolment_id, prompt_id)
         answered = answer_to(adult, enrolment, prompt)
         if answered is not None and request.method == "GET":
-            return redirect(url_for("journal.edit", entry_id=answered.id))
+            return redirect(url_for("journal.portal_edit", entry_id=answered.id))
     form = EntryForm()
-    if enrolment_id is not None and answered is not None and form.validate_on_submit():
+    if answered is not None and form.validate_on_submit():
         # Answered meanwhile (another tab, or kept work saved late): both texts, none lost.
         return _conflict_page(answered, form)
     if form.validate_on_submit():
@@ -71,7 +71,7 @@ def write(enrolment_id: int | None = None, prompt_id: int | None = None):
         entry = write_entry(adult, title, form.body.data, enrolment, prompt)
         db.session.commit()
         flash("Saved. Only you can read it unless you share it with your coach.", "success")
-        target = "journal.entry" if form.save_and_close.data else "journal.edit"
+        target = "journal.portal_entry" if form.save_and_close.data else "journal.portal_edit"
         return redirect(url_for(target, entry_id=entry.id))
     return render_template(
         "journal/edit.html", form=form, entry=None, prompt=prompt, enrolment=enrolment
@@ -80,7 +80,7 @@ def write(enrolment_id: int | None = None, prompt_id: int | None = None):
 
 @bp.route("/portal/journal/entries/<int:entry_id>")
 @client_required
-def entry(entry_id: int):
+def portal_entry(entry_id: int):
     """One entry as it reads, with the coach's replies under it."""
     journal_entry = get_own_entry_or_404(signed_in_adult_or_404(), entry_id)
     return render_template("journal/entry.html", entry=journal_entry, form=ConfirmForm())
@@ -88,7 +88,7 @@ def entry(entry_id: int):
 
 @bp.route("/portal/journal/entries/<int:entry_id>/edit", methods=["GET", "POST"])
 @client_required
-def edit(entry_id: int):
+def portal_edit(entry_id: int):
     """Change an entry; a save based on an older version shows both texts instead."""
     journal_entry = get_own_entry_or_404(signed_in_adult_or_404(), entry_id)
     if request.method == "GET":
@@ -105,7 +105,7 @@ def edit(entry_id: int):
         db.session.commit()
         flash("Saved." if changed else "Nothing had changed since the last save.",
               "success" if changed else "info")
-        target = "journal.entry" if form.save_and_close.data else "journal.edit"
+        target = "journal.portal_entry" if form.save_and_close.data else "journal.portal_edit"
         return redirect(url_for(target, entry_id=journal_entry.id))
     return render_template(
         "journal/edit.html", form=form, entry=journal_entry, prompt=journal_entry.prompt,
@@ -129,7 +129,7 @@ def _conflict_page(journal_entry: JournalEntry, form: EntryForm):
 
 @bp.post("/portal/journal/entries/<int:entry_id>/autosave")
 @client_required
-def autosave(entry_id: int):
+def portal_autosave(entry_id: int):
     """Save the editor's text as the adult types (JSON); the same conflict rule as Save."""
     journal_entry = get_own_entry_or_404(signed_in_adult_or_404(), entry_id)
     form = EntryForm()
@@ -153,31 +153,31 @@ def autosave(entry_id: int):
 
 @bp.post("/portal/journal/entries/<int:entry_id>/share")
 @client_required
-def share(entry_id: int):
+def portal_share(entry_id: int):
     """Share the entry with the coach."""
     journal_entry = get_own_entry_or_404(signed_in_adult_or_404(), entry_id)
     if _confirmed():
         share_entry(journal_entry)
         db.session.commit()
         flash("Shared with your coach. You can stop sharing it at any time.", "success")
-    return redirect(url_for("journal.entry", entry_id=journal_entry.id))
+    return redirect(url_for("journal.portal_entry", entry_id=journal_entry.id))
 
 
 @bp.post("/portal/journal/entries/<int:entry_id>/unshare")
 @client_required
-def unshare(entry_id: int):
+def portal_unshare(entry_id: int):
     """Take the entry back: the coach no longer sees it anywhere."""
     journal_entry = get_own_entry_or_404(signed_in_adult_or_404(), entry_id)
     if _confirmed():
         unshare_entry(journal_entry)
         db.session.commit()
         flash("No longer shared: your coach cannot see this entry any more.", "success")
-    return redirect(url_for("journal.entry", entry_id=journal_entry.id))
+    return redirect(url_for("journal.portal_entry", entry_id=journal_entry.id))
 
 
 @bp.route("/portal/journal/entries/<int:entry_id>/delete", methods=["GET", "POST"])
 @client_required
-def delete(entry_id: int):
+def portal_delete(entry_id: int):
     """Ask first, then delete the entry and any replies to it."""
     journal_entry = get_own_entry_or_404(signed_in_adult_or_404(), entry_id)
     form = ConfirmForm()

@@ -24,14 +24,14 @@ KEPT_ID_FIELD = "kept_work_id"
 SAVED_THROUGH = {
     "letters.autosave": "letters.edit",
     "letters.preview": "letters.edit",
-    "journal.autosave": "journal.edit",
+    "journal.portal_autosave": "journal.portal_edit",
 }
 # Sign-in, sign-out, passwords and codes are never kept; of the account pages only the
 # details form (name, time zone, bio) is.
 KEPT_ACCOUNT_PAGES = {"auth.edit_account"}
 # Of a client's forms only the journal's are kept: an entry can be long, written for a
 # while, and is theirs alone; the rest of the portal is a tick or a click.
-KEPT_CLIENT_PAGES = {"journal.write", "journal.edit", "journal.autosave"}
+KEPT_CLIENT_PAGES = {"journal.portal_write", "journal.portal_edit", "journal.portal_autosave"}
 NEVER_KEPT_FIELDS = re.compile(r"csrf_token|password|secret", re.IGNORECASE)
 PATH_MAX = 2000
 
@@ -50,8 +50,8 @@ WHERE_IT_CAME_FROM = {
     "posts.profile": "Your author profile",
     "comments.reply": "A reply to a comment",
     "auth.edit_account": "Changes to your details",
-    "journal.write": "A new journal entry",
-    "journal.edit": "Changes to a journal entry",
+    "journal.portal_write": "A new journal entry",
+    "journal.portal_edit": "Changes to a journal entry",
 }
 
 
