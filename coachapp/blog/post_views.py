@@ -224,6 +224,7 @@ def _post_form(post) -> PostForm:
         )
     form.category_id.choices = category_choices(current_user)
     form.series_id.choices = series_choices(current_user)
+    form.answer_day = post.answer_day
     return form
 
 
