@@ -3,7 +3,9 @@ the coach makes an anonymised post from exactly that version, and it is listed a
 series' readers' answers until the client takes their agreement back."""
 
 import html
+import json
 import re
+import subprocess
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -28,6 +30,7 @@ from tests.factories import (
     make_coach,
     make_post,
 )
+from tests.test_standards import VNU_JAR, why_checker_unavailable
 
 COACH_PART = "journal/_coach_publishing.html"
 ANSWER = """Today I noticed how much I hold. Leo woke at five and I was already tired.
@@ -401,3 +404,42 @@ def test_a_free_entry_becomes_an_ordinary_post(app, family, maya):
         post = db.session.get(Post, post_id)
         assert (post.series_id, post.answer_day) == (None, None)
         assert post.title == "A hard evening, my dear friend"
+
+
+def test_the_pages_and_parts_for_readers_answers_are_valid_html(app, family, anna, maya, tmp_path):
+    reason = why_checker_unavailable()
+    if reason:
+        pytest.skip(reason)
+    post_id, slug = published_answer(app, family, anna, maya)
+    reader = app.test_client()
+    pages = {
+        "series": reader.get("/blog/series/30-day-challenge"),
+        "answer": reader.get(f"/blog/{slug}"),
+        "day-one": reader.get(f"/blog/{family['day_one']}"),
+        "editor": maya.get(f"/posts/{post_id}/edit"),
+    }
+    pages = {name: response.get_data(as_text=True) for name, response in pages.items()}
+    edit_entry(app, family["entry"], "A changed answer.")
+    parts = {
+        "portal-part": partial(
+            app, "journal/_public_sharing.html", family["entry"], "anna.berg@example.com"
+        ),
+        "coach-part": partial(app, COACH_PART, family["entry"], "coach@example.com"),
+    }
+    for name, part in parts.items():
+        pages[name] = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Entry</title>'
+            f"</head><body><main>{part}</main></body></html>"
+        )
+    for name, page in pages.items():
+        (tmp_path / f"{name}.html").write_text(page)
+    checked = subprocess.run(
+        ["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "json", "--stdout",
+         "--exit-zero-always", *sorted(str(path) for path in tmp_path.glob("*.html"))],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    errors = [
+        f"{message.get('url', '?').rsplit('/', 1)[-1]}: {message['message']}"
+        for message in json.loads(checked.stdout)["messages"]
+    ]
+    assert errors == [], "\n".join(errors)
