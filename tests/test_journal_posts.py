@@ -19,7 +19,7 @@ from coachapp.blog.models import JournalConsent, Post, PostStatus, Series
 from coachapp.clients.models import Client
 from coachapp.extensions import db
 from coachapp.journal.models import JournalEntry
-from coachapp.journal.signals import entry_unsharing
+from coachapp.journal.signals import entry_deleting, entry_unsharing
 from coachapp.programmes.models import Enrolment, Programme, Prompt
 from tests.conftest import Browser, csrf_token_from
 from tests.factories import (
@@ -443,3 +443,20 @@ def test_the_pages_and_parts_for_readers_answers_are_valid_html(app, family, ann
         for message in json.loads(checked.stdout)["messages"]
     ]
     assert errors == [], "\n".join(errors)
+
+
+def test_deleting_the_entry_takes_its_answer_off_the_blog(app, family, anna, maya):
+    post_id, slug = published_answer(app, family, anna, maya)
+    with app.app_context():
+        entry = db.session.get(JournalEntry, family["entry"])
+        entry_deleting.send(entry)
+        db.session.delete(entry)
+        db.session.commit()
+        post = db.session.get(Post, post_id)
+        assert post.status is PostStatus.UNPUBLISHED
+        assert (post.journal_entry_id, post.journal_consent_id) == (None, None)
+    assert app.test_client().get(f"/blog/{slug}").status_code == 404
+    editor = text(maya.get(f"/posts/{post_id}/edit"))
+    assert "agreement to share this journal entry is not on record" in editor
+    refused = publish(maya, post_id)
+    assert refused.status_code == 409

@@ -12,12 +12,13 @@ from coachapp.blog.models import PUBLIC_STATUSES, JournalConsent, Post, PostStat
 from coachapp.clients.models import Adult
 from coachapp.extensions import db
 from coachapp.journal.models import JournalEntry
-from coachapp.journal.signals import entry_unsharing
+from coachapp.journal.signals import entry_deleting, entry_unsharing
 from coachapp.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 WITHDRAWN_REASON = "The writer withdrew their agreement to share it."
+DELETED_REASON = "The writer deleted the journal entry it was made from."
 UNSHARED_NOTE = "Stopped sharing the entry with the coach."
 
 
@@ -122,6 +123,12 @@ def withdraw_when_unshared(entry: JournalEntry) -> None:
     """Stopping sharing with the coach takes back the public agreement too."""
     if standing_journal_consent(entry) is not None:
         withdraw_journal_consent(entry, UNSHARED_NOTE)
+
+
+@entry_deleting.connect
+def unpublish_when_deleted(entry: JournalEntry) -> None:
+    """A deleted entry's agreement goes with it (cascade), and so must its posts."""
+    unpublish_posts_from_entry(entry, DELETED_REASON)
 
 
 @dataclass
