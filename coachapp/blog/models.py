@@ -137,12 +137,6 @@ class Post(db.Model):
     letter = relationship("Letter")
     letter_revision = relationship("LetterRevision")
     client = relationship("Client")
-    journal_consent = relationship("JournalConsent")
-
-    @property
-    def is_answer(self) -> bool:
-        """Whether the post is a reader's answer to a day of its series."""
-        return self.answer_day is not None
 
     def is_public(self, now: datetime) -> bool:
         """Whether readers can see the post at ``now``."""
