@@ -21,7 +21,7 @@ from coachapp.extensions import db
 from coachapp.journal.models import JournalEntry
 from coachapp.journal.signals import entry_deleting, entry_unsharing
 from coachapp.programmes.models import Enrolment, Programme, Prompt
-from tests.conftest import Browser, csrf_token_from
+from tests.conftest import Browser, csrf_token_from, statements_for
 from tests.factories import (
     PASSWORD,
     add_family_adult,
@@ -460,3 +460,23 @@ def test_deleting_the_entry_takes_its_answer_off_the_blog(app, family, anna, may
     assert "agreement to share this journal entry is not on record" in editor
     refused = publish(maya, post_id)
     assert refused.status_code == 409
+
+
+def test_the_series_page_reads_its_answers_in_the_same_queries_however_many(app, family):
+    def add_answers(count: int, first: int) -> None:
+        with app.app_context():
+            coach = db.session.get(User, family["coach"])
+            for number in range(first, first + count):
+                make_post(
+                    coach, f"Readers' answers to day {number % 2 + 1}: answer {number}",
+                    series_id=family["series"], answer_day=number % 2 + 1, from_journal=True,
+                )
+
+    reader = app.test_client()
+    add_answers(2, first=0)
+    with_two = len(statements_for(app, reader, "/blog/series/30-day-challenge"))
+    add_answers(20, first=2)
+    # Measured first, before the page cache keeps the new page.
+    assert len(statements_for(app, reader, "/blog/series/30-day-challenge")) == with_two
+    page = text(reader.get("/blog/series/30-day-challenge"))
+    assert page.count("Readers' answers to day 2: answer") == 11
