@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     blueprints = (
         *(public.bp, auth.bp, dashboard.bp, clients.bp, coaching.bp, coaching.search_bp),
         *(letters.bp, outbox.bp, portal.bp, blog.bp, blog.posts_bp, blog.comments_bp),
+        blog.journal_sharing_bp,
         activity.bp, booking.bp,
         calendar.bp, calendar_sync.bp, journal.bp,
     )

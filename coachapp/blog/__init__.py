@@ -3,9 +3,15 @@
 from coachapp.blog import (  # noqa: F401  (routes; consent_views adds the letter page's)
     comment_views,
     consent_views,
+    journal_views,
     models,
     post_views,
     public_views,
     taxonomy_views,
 )
-from coachapp.blog.blueprints import bp, comments_bp, posts_bp  # noqa: F401  (registered by create_app)
+from coachapp.blog.blueprints import (  # noqa: F401  (registered by create_app)
+    bp,
+    comments_bp,
+    journal_sharing_bp,
+    posts_bp,
+)

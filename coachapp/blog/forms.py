@@ -59,13 +59,15 @@ class PostForm(ImageUploadMixin, FlaskForm):
         "Describe the cover image", filters=[strip], validators=[Length(max=200)]
     )
     remove_cover = BooleanField("Remove the cover image")
+    # Set for a reader's answer, which is listed under a day of its series, not a part of it.
+    answer_day: int | None = None
 
     def validate_cover_image(self, field) -> None:
         self.prepare_upload(field, "cover image")
 
     def validate_series_id(self, field) -> None:
         # Checked here: the part number's Optional() stops its own checks when it is empty.
-        if field.data and self.series_position.data is None:
+        if field.data and self.series_position.data is None and self.answer_day is None:
             raise ValidationError("Say which part of the series this post is, e.g. 7.")
 
 

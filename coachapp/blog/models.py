@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coachapp.clients.models import Adult, Client
 from coachapp.extensions import db, value_enum
+from coachapp.journal.models import JournalEntry
 from coachapp.timeutil import UTCDateTime, utcnow
 
 
@@ -110,6 +111,20 @@ class Post(db.Model):
     client_id: Mapped[int | None] = mapped_column(
         ForeignKey("clients.id", ondelete="SET NULL"), index=True
     )
+    # A post made from a journal entry keeps the writer's consent it was made under; like
+    # from_letter, from_journal stays true, so without a standing consent it stays offline.
+    from_journal: Mapped[bool] = mapped_column(default=False)
+    # use_alter: posts and journals refer to each other in a circle (a prompt names the
+    # post its day came from), which table ordering cannot otherwise resolve.
+    journal_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journal_entries.id", ondelete="SET NULL", use_alter=True), index=True
+    )
+    journal_consent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journal_consents.id", ondelete="SET NULL", use_alter=True)
+    )
+    # A reader's answer to day N of its series ("Readers' answers to day 7"): listed
+    # under that day, never counted as a part of the series itself.
+    answer_day: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -281,3 +296,36 @@ class PublicationConsent(db.Model):
     def adult_name(self) -> str:
         """Whose consent it is, as the coach reads it."""
         return self.adult.display_name if self.adult else "a former member of the family"
+
+
+class JournalConsent(db.Model):
+    """A writer's permission to publish one journal entry, as it read at one version.
+
+    A ledger like PublicationConsent: the entry's title and text are kept as agreed to,
+    so editing the entry afterwards never widens what was agreed. Rows are only ever
+    changed to record a withdrawal; agreeing again adds a row.
+    """
+
+    __tablename__ = "journal_consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journal_entry_id: Mapped[int] = mapped_column(
+        ForeignKey("journal_entries.id", ondelete="CASCADE"), index=True
+    )
+    # The writer, who alone can agree for their own words.
+    adult_id: Mapped[int | None] = mapped_column(
+        ForeignKey("adults.id", ondelete="SET NULL"), index=True
+    )
+    entry_version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawal_note: Mapped[str] = mapped_column(Text, default="")
+
+    entry: Mapped[JournalEntry] = relationship()
+    adult: Mapped[Adult | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None

@@ -31,6 +31,7 @@ from coachapp.blog.publishing import (
     check_post,
     consent_for_post,
     get_own_post_or_404,
+    journal_consent_for_post,
     post_consent,
     post_from_letter,
     publish_post,
@@ -223,6 +224,7 @@ def _post_form(post) -> PostForm:
         )
     form.category_id.choices = category_choices(current_user)
     form.series_id.choices = series_choices(current_user)
+    form.answer_day = post.answer_day
     return form
 
 
@@ -254,6 +256,7 @@ def _editor(post, form, publish_form=None, report=None, status: int = 200):
         report=report,
         consent=consent_for_post(post) if post.id else None,
         post_consent=post_consent(post) if post.letter_id else None,
+        journal_consent=journal_consent_for_post(post) if post.from_journal else None,
         preview=render_markdown(post.body) if post.id else None,
         checked_fields=CHECKED_FIELDS,
         now=utcnow(),

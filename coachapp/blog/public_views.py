@@ -12,6 +12,7 @@ from coachapp.blog.blueprints import bp
 from coachapp.blog.comment_forms import CommentForm
 from coachapp.blog.comments import approved_comments
 from coachapp.blog.feeds import atom_feed, robots_txt, rss_feed
+from coachapp.blog.journal_posts import answer_days_of, answers_in_series
 from coachapp.blog.models import Category, Post, PostTag, Series
 from coachapp.blog.page_cache import shared_with_readers
 from coachapp.blog.services import (
@@ -114,7 +115,15 @@ def render_post_page(post: Post, comment_form: CommentForm | None = None, status
         shares=share_links(url, post.title),
         comments=approved_comments(post),
         comment_form=comment_form or CommentForm(),
+        has_answers=_has_readers_answers(post),
     )
+
+
+def _has_readers_answers(post: Post) -> bool:
+    """Whether readers' answers to this day of its series are on the blog."""
+    if post.series_id is None or post.series_position is None or post.answer_day is not None:
+        return False
+    return post.series_position in answer_days_of(post.series_id)
 
 
 @bp.route("/blog/category/<slug>")
@@ -160,7 +169,15 @@ def series(slug: str):
         _description(found.description or f"The posts of the series “{found.title}”, in order."),
         canonical_url("blog.series", slug=slug),
     )
-    return _render("blog/series.html", meta, series=found, posts=posts_in_series(found))
+    days_of_answers = answers_in_series(found)
+    return _render(
+        "blog/series.html",
+        meta,
+        series=found,
+        posts=posts_in_series(found),
+        days_of_answers=days_of_answers,
+        answered_days={day.day for day in days_of_answers},
+    )
 
 
 @bp.route("/blog/authors/<int:author_id>")

@@ -27,6 +27,7 @@ from coachapp.blog.consent_rules import JointConsent, joint_consent
 from coachapp.blog.models import (
     PUBLIC_STATUSES,
     BlogProfile,
+    JournalConsent,
     Post,
     PostStatus,
     PostTag,
@@ -52,6 +53,10 @@ CHECKED_FIELDS = {
 
 ONE_ADDRESSEE_HAS_NOT_AGREED = (
     "The client has not agreed to this letter being shared. Record their consent first."
+)
+WRITER_WITHDREW = (
+    "The writer's agreement to share this journal entry is not on record (or was withdrawn), "
+    "so the post cannot be published."
 )
 ONE_ADDRESSEE_WITHDREW = (
     "The client's consent to share this letter is not on record (or was withdrawn), so the "
@@ -173,8 +178,9 @@ def post_from_letter(letter: Letter, author: User, replacements: dict[str, str])
 def check_post(post: Post, values: dict[str, str] | None = None) -> CheckReport:
     """Identifying terms left in the post (or in ``values``, the text about to be saved).
 
-    A post from a letter is checked against its client's names, children's names,
-    contact details and listed words; every post against any e-mail address or phone number.
+    A post from a letter or a journal entry is checked against its family's names,
+    children's names, contact details and listed words; every post against any e-mail
+    address or phone number.
     """
     fields = {
         "title": post.title,
@@ -195,6 +201,8 @@ def publish_post(post: Post, when: datetime | None = None) -> None:
         raise PublishRefused("Give the post a title and some text before publishing it.")
     if post.from_letter:
         _check_consent_for(post)
+    if post.from_journal and journal_consent_for_post(post) is None:
+        raise PublishRefused(WRITER_WITHDREW)
     report = check_post(post)
     if not report.clean:
         raise PublishRefused(report.summary())
@@ -214,6 +222,14 @@ def post_consent(post: Post) -> JointConsent | None:
     letter is gone."""
     letter = db.session.get(Letter, post.letter_id) if post.letter_id else None
     return joint_consent(letter, post.letter_revision_id) if letter is not None else None
+
+
+def journal_consent_for_post(post: Post) -> JournalConsent | None:
+    """The writer's consent the post was made under, while it stands."""
+    if post.journal_consent_id is None:
+        return None
+    consent = db.session.get(JournalConsent, post.journal_consent_id)
+    return consent if consent is not None and consent.is_active else None
 
 
 def _check_consent_for(post: Post) -> None:

@@ -216,7 +216,8 @@ def author_page(author: User, page: int) -> Pagination:
 
 def posts_in_series(series: Series) -> list[Post]:
     """The series' public posts in reading order."""
-    statement = posts_with_ids(public_post_ids(Post.series_id == series.id), SERIES_ORDER)
+    ids = public_post_ids(Post.series_id == series.id, Post.answer_day.is_(None))
+    statement = posts_with_ids(ids, SERIES_ORDER)
     return list(db.session.scalars(statement, {"now": utcnow()}))
 
 
@@ -267,7 +268,12 @@ def get_author_or_404(author_id: int) -> User:
 
 
 def series_label(post: Post) -> str:
-    """Where the post sits in its series: 'Day 2 of 30', 'Part 3', or '' outside a series."""
+    """Where the post sits in its series: 'Day 2 of 30', 'Part 3', or '' outside a series.
+
+    A reader's answer is no part of the series: it names the day it answers.
+    """
+    if post.series is not None and post.answer_day is not None:
+        return f"A reader's answer to day {post.answer_day}"
     if post.series is None or post.series_position is None:
         return ""
     word = "Day" if DAY_WORD.search(post.series.title) else "Part"
@@ -279,14 +285,17 @@ def series_label(post: Post) -> str:
 def _series_parts_statement() -> Select:
     return (
         select(Post.id, Post.title, Post.slug, Post.series_position)
-        .where(Post.series_id == bindparam("series_id"), public_now())
+        .where(Post.series_id == bindparam("series_id"), Post.answer_day.is_(None), public_now())
         .order_by(*SERIES_ORDER)
     )
 
 
 def series_parts(post: Post, now: datetime | None = None) -> list[Row]:
-    """The public parts of the post's series (id, title, slug, position) in order; one query."""
-    if post.series_id is None:
+    """The public parts of the post's series (id, title, slug, position) in order; one query.
+
+    Readers' answers are not parts: their page reads like a post outside a series.
+    """
+    if post.series_id is None or post.answer_day is not None:
         return []
     parameters = {"series_id": post.series_id, "now": now or utcnow()}
     return list(db.session.execute(_series_parts_statement(), parameters))
