@@ -31,6 +31,10 @@ PORTAL_LABELS = {
     AuditAction.CONSENT_WITHDRAWN: "Withdrew consent to share a letter on the blog",
     AuditAction.CLIENT_EXPORTED: "Exported your records",
     AuditAction.ADULT_ADDED: "Added you to your family's record",
+    AuditAction.ENROLLED: "Enrolled you in a programme of daily prompts",
+    AuditAction.ENROLMENT_PAUSED: "Paused your programme",
+    AuditAction.ENROLMENT_RESUMED: "Resumed your programme",
+    AuditAction.ENROLMENT_FINISHED: "Finished your programme",
 }
 KEPT_APART_LABELS = {
     True: "Kept the adults of your family apart: each of you sees only your own records",

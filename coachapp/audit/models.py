@@ -38,6 +38,10 @@ class AuditAction(enum.StrEnum):
     ADULT_REMOVED = "adult_removed"
     KEEP_APART_CHANGED = "keep_apart_changed"
     AUDIT_EXPORTED = "audit_exported"
+    ENROLLED = "enrolled"
+    ENROLMENT_PAUSED = "enrolment_paused"
+    ENROLMENT_RESUMED = "enrolment_resumed"
+    ENROLMENT_FINISHED = "enrolment_finished"
 
     @property
     def label(self) -> str:
@@ -70,6 +74,10 @@ ACTION_LABELS = {
     AuditAction.ADULT_REMOVED: "Removed an adult from a family",
     AuditAction.KEEP_APART_CHANGED: "Changed whether a family's adults are kept apart",
     AuditAction.AUDIT_EXPORTED: "Exported the audit log",
+    AuditAction.ENROLLED: "Enrolled an adult in a programme",
+    AuditAction.ENROLMENT_PAUSED: "Paused an adult's programme",
+    AuditAction.ENROLMENT_RESUMED: "Resumed an adult's programme",
+    AuditAction.ENROLMENT_FINISHED: "Finished an adult's programme",
 }
 
 

@@ -16,6 +16,7 @@ from coachapp.clients.services import get_client_or_404
 from coachapp.coaching.services import client_timeline, next_follow_up, open_action_items
 from coachapp.extensions import db
 from coachapp.ids import page_number
+from coachapp.programmes.services import family_enrolments
 from coachapp.templating import local_today
 
 
@@ -34,6 +35,7 @@ def detail(client_id: int):
         timeline=client_timeline(client, page=page_number(request.args)),
         open_items=open_action_items(client),
         next_follow_up=next_follow_up(client, today),
+        programme_progress=family_enrolments(client),
     )
     db.session.commit()  # the visit's audit record; after rendering, which it would expire
     return page
