@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -75,15 +76,17 @@ class EnrolForm(FlaskForm):
     rhythm = RadioField(
         "How often a new prompt arrives",
         choices=[
-            (Rhythm.DAILY.value, "Every day"),
-            (Rhythm.WEEKDAYS.value, "Weekdays (Monday to Friday)"),
-            (Rhythm.CHOSEN_DAYS.value, "On the days chosen below"),
+            SelectChoice(Rhythm.DAILY.value, "Every day"),
+            SelectChoice(Rhythm.WEEKDAYS.value, "Weekdays (Monday to Friday)"),
+            SelectChoice(Rhythm.CHOSEN_DAYS.value, "On the days chosen below"),
         ],
         default=Rhythm.DAILY.value,
     )
     weekdays = CheckboxesField(
         "Days of the week",
-        choices=[(str(number), name) for number, name in enumerate(WEEKDAY_NAMES, start=1)],
+        choices=[
+            SelectChoice(str(number), name) for number, name in enumerate(WEEKDAY_NAMES, start=1)
+        ],
     )
 
     def validate_adult_id(self, field) -> None:
@@ -103,7 +106,7 @@ class EnrolForm(FlaskForm):
 
 
 def _offered(field) -> set:
-    return {value for value, _label in field.choices}
+    return {choice.value for choice in field.choices}
 
 
 class ConfirmForm(FlaskForm):

@@ -1,8 +1,9 @@
 """The coach's programme pages: write programmes and their prompts, enrol adults, and pause,
 resume or finish their enrolments."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from coachapp.access import coach_required
 from coachapp.clients.services import get_client_or_404
@@ -217,9 +218,11 @@ def _enrol_form(client) -> EnrolForm:
     form = EnrolForm()
     adults = client.adults if client is not None else coach_adults(current_user)
     programmes = [row.programme for row in coach_programmes(current_user)]
-    form.adult_id.choices = [("", "Choose an adult"), *((a.id, _adult_label(a)) for a in adults)]
+    form.adult_id.choices = [
+        SelectChoice("", "Choose an adult"), *(SelectChoice(a.id, _adult_label(a)) for a in adults)
+    ]
     form.programme_id.choices = [
-        ("", "Choose a programme"), *((p.id, p.title) for p in programmes)
+        SelectChoice("", "Choose a programme"), *(SelectChoice(p.id, p.title) for p in programmes)
     ]
     if request.method == "GET":
         form.start_date.data = local_today(current_user)
@@ -259,11 +262,13 @@ def enrolment(enrolment_id: int):
     )
 
 
-@bp.post("/enrolments/<int:enrolment_id>/<any(pause, resume, finish):change>")
+@bp.post("/enrolments/<int:enrolment_id>/<change>")
 @coach_required
 def change_enrolment(enrolment_id: int, change: str):
     """Pause, resume or finish an enrolment early."""
     enrolment = get_enrolment_or_404(enrolment_id, current_user)
+    if change not in CHANGES:
+        abort(404)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".enrolment", enrolment_id=enrolment.id))
     apply, done = CHANGES[change]
