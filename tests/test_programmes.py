@@ -529,3 +529,28 @@ def test_another_practices_series_is_not_found(app, client, practice, other_coac
         db.session.commit()
         series_id = series.id
     assert client.post(f"/posts/series/{series_id}/programme").status_code == 404
+
+
+# The demo
+
+
+def test_the_demo_has_sofia_at_day_four_of_the_30_day_challenge(app, client, browser):
+    from coachapp.demo import (
+        DEMO_CLIENT_EMAIL,
+        DEMO_COACH_EMAIL,
+        DEMO_COACH_PASSWORD,
+        seed_demo_practice,
+    )
+
+    with app.app_context():
+        for _ in range(2):  # a second run adds nothing
+            seed_demo_practice()
+            db.session.commit()
+        [enrolment] = db.session.scalars(select(Enrolment)).all()
+        assert enrolment.adult.email == DEMO_CLIENT_EMAIL
+        assert enrolment.programme.series_id is not None
+        assert [p.day for p in enrolment.programme.prompts][:7] == [1, 2, 3, 4, 5, 6, 7]
+        assert schedule.day_reached(enrolment, schedule.adult_today(enrolment)) == 4
+    browser.login(DEMO_COACH_EMAIL, DEMO_COACH_PASSWORD)
+    page = page_text(client.get(f"/clients/{enrolment.client_id}"))
+    assert "day 4 of 7" in page
