@@ -290,6 +290,24 @@ def test_the_list_of_programmes_takes_the_same_queries_however_many(app, client,
     assert page.count("1 following it now") == 5
 
 
+def test_a_programmes_page_takes_the_same_queries_however_many_follow_it(app, client, practice):
+    def enrol_someone(name: str) -> None:
+        with app.app_context():
+            coach = db.session.get(User, practice["coach"])
+            family = make_client(coach, name, email=f"{name.lower()}@example.com")
+            make_client_login(family)
+            enrolment_of(family.first_adult, db.session.get(Programme, practice["programme"]),
+                         NOON.date())
+
+    url = f"/programmes/{practice['programme']}"
+    enrol_someone("Ana")
+    one = len(statements_for(app, client, url))
+    for name in ("Bea", "Cleo", "Dana"):
+        enrol_someone(name)
+    assert len(statements_for(app, client, url)) == one
+    assert page_text(client.get(url)).count("day 1 of 3") == 4
+
+
 # Another coach's things
 
 
