@@ -99,7 +99,7 @@ def register_blueprints(app: Flask) -> None:
         letters,
         outbox,
         portal,
-        programmes,  # noqa: F401  (its pages are added with its blueprint)
+        programmes,
         public,
         reminders,  # noqa: F401  (queues due reminders when the outbox worker runs)
     )
@@ -111,7 +111,7 @@ def register_blueprints(app: Flask) -> None:
         *(public.bp, auth.bp, dashboard.bp, clients.bp, coaching.bp, coaching.search_bp),
         *(letters.bp, outbox.bp, portal.bp, blog.bp, blog.posts_bp, blog.comments_bp),
         blog.journal_sharing_bp,
-        activity.bp, booking.bp,
+        activity.bp, booking.bp, programmes.bp,
         calendar.bp, calendar_sync.bp, journal.bp,
     )
     for blueprint in blueprints:

@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from coachapp.auth.models import Role, User
 from coachapp.auth.services import create_coach, get_user_by_email, set_password
-from coachapp.blog.demo import seed_demo_blog
+from coachapp.blog.demo import SERIES_TITLE, seed_demo_blog
+from coachapp.blog.models import Series
+from coachapp.blog.series_programmes import programme_from_series, programme_of_series
 from coachapp.booking.availability import booking_settings
 from coachapp.booking.models import SessionBooking
 from coachapp.booking.services import Availability, save_availability
@@ -34,8 +36,10 @@ from coachapp.letters.services import (
     ensure_starter_templates,
     save_letter,
 )
-from coachapp.programmes.models import Enrolment
+from coachapp.programmes.models import Enrolment, Rhythm
+from coachapp.programmes.services import enrol
 from coachapp.reminders.services import queue_due_reminders
+from coachapp.templating import local_today
 from coachapp.timeutil import utcnow
 
 DEMO_COACH_EMAIL = "coach@example.com"
@@ -527,10 +531,32 @@ def seed_demo_practice() -> list[DemoLogin]:
         if _ensure_demo_client_login(coach, email):
             logins.append(DemoLogin("client", email, DEMO_CLIENT_PASSWORD))
     seed_demo_blog(coach)
+    _ensure_demo_programme(coach)
     _ensure_demo_booking(coach)
     _ensure_demo_journal(coach)
     queue_due_reminders(utcnow())  # each reminder is queued once, however often this runs
     return logins
+
+
+def _ensure_demo_programme(coach: User) -> None:
+    """A programme made from the blog's "30 day challenge", which Sofia follows daily from
+    three days ago, so that she reads day 4 today (once: a coach's changes stay)."""
+    series = db.session.scalar(
+        select(Series).where(Series.practice_id == coach.practice_id, Series.title == SERIES_TITLE)
+    )
+    sofia = db.session.scalar(
+        select(Adult).join(Adult.client)
+        .where(Client.coach_id == coach.id, Adult.email == DEMO_CLIENT_EMAIL)
+    )
+    if series is None or sofia is None or programme_of_series(series, coach) is not None:
+        return
+    programme = programme_from_series(series, coach)
+    programme.title = "30 day challenge"
+    already = db.session.scalar(select(Enrolment.id).where(Enrolment.adult_id == sofia.id))
+    if already is None:
+        today = local_today(sofia.user or coach)
+        enrol(programme, sofia, today - timedelta(days=3), Rhythm.DAILY, [])
+    db.session.flush()
 
 
 def _ensure_demo_booking(coach: User) -> None:

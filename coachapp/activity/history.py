@@ -35,6 +35,10 @@ PORTAL_LABELS = {
     AuditAction.JOURNAL_ENTRY_UNSHARED: "Stopped sharing a journal entry with your coach",
     AuditAction.JOURNAL_ENTRY_READ: "Read a journal entry you shared",
     AuditAction.JOURNAL_REPLY_ADDED: "Replied to a journal entry you shared",
+    AuditAction.ENROLLED: "Enrolled you in a programme of daily prompts",
+    AuditAction.ENROLMENT_PAUSED: "Paused your programme",
+    AuditAction.ENROLMENT_RESUMED: "Resumed your programme",
+    AuditAction.ENROLMENT_FINISHED: "Finished your programme",
 }
 KEPT_APART_LABELS = {
     True: "Kept the adults of your family apart: each of you sees only your own records",

@@ -42,6 +42,10 @@ class AuditAction(enum.StrEnum):
     JOURNAL_ENTRY_UNSHARED = "journal_entry_unshared"
     JOURNAL_ENTRY_READ = "journal_entry_read"
     JOURNAL_REPLY_ADDED = "journal_reply_added"
+    ENROLLED = "enrolled"
+    ENROLMENT_PAUSED = "enrolment_paused"
+    ENROLMENT_RESUMED = "enrolment_resumed"
+    ENROLMENT_FINISHED = "enrolment_finished"
 
     @property
     def label(self) -> str:
@@ -78,6 +82,10 @@ ACTION_LABELS = {
     AuditAction.JOURNAL_ENTRY_UNSHARED: "Stopped sharing a journal entry",
     AuditAction.JOURNAL_ENTRY_READ: "Read a shared journal entry",
     AuditAction.JOURNAL_REPLY_ADDED: "Replied to a shared journal entry",
+    AuditAction.ENROLLED: "Enrolled an adult in a programme",
+    AuditAction.ENROLMENT_PAUSED: "Paused an adult's programme",
+    AuditAction.ENROLMENT_RESUMED: "Resumed an adult's programme",
+    AuditAction.ENROLMENT_FINISHED: "Finished an adult's programme",
 }
 
 

@@ -128,6 +128,38 @@ DEMO_POSTS = (
         ("30 day challenge",),
         4,
     ),
+    DemoPost(
+        "Day 5: The sentence you would like to hear",
+        "Write the sentence you wish someone would say to you about your parenting.",
+        "Think of a person whose opinion matters to you. If they watched one ordinary "
+        "afternoon with your children, what would you like them to say?\n\n"
+        "Write their sentence down, in their words. Can you say it to yourself?",
+        -4,
+        "Personal development",
+        ("30 day challenge",),
+        5,
+    ),
+    DemoPost(
+        "Day 6: A mistake you repaired",
+        "Remember a time you got it wrong with your child and then made it right.",
+        "Repair matters more than never slipping. Remember one time you came back after "
+        "a hard moment: an apology, a hug, a second try.\n\n"
+        "What did your child learn from the way you came back?",
+        -5,
+        "Personal development",
+        ("30 day challenge",),
+        6,
+    ),
+    DemoPost(
+        "Day 7: Looking back on the first week",
+        "Read what you wrote this week, as a friend would read it.",
+        "Read your notes from days 1 to 6 in one go, slowly.\n\n"
+        "What has changed, even a little, in the way you speak to yourself?",
+        -6,
+        "Personal development",
+        ("30 day challenge",),
+        7,
+    ),
 )
 
 # (post title, name, e-mail, text, status, days after the post)

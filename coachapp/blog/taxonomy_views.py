@@ -17,6 +17,7 @@ from coachapp.blog.post_services import (
     save_category,
     save_series,
 )
+from coachapp.blog.series_programmes import programme_from_series, programme_of_series
 from coachapp.extensions import db
 
 
@@ -129,3 +130,28 @@ def delete_series(series_id: int):
         db.session.commit()
         flash(f"Series “{series.title}” removed; its posts are kept.", "success")
     return redirect(url_for(".groups"))
+
+
+@bp.post("/series/<int:series_id>/programme")
+@coach_required
+def series_programme(series_id: int):
+    """Make a programme of daily prompts from the series; the one made before, if any."""
+    series = get_series_or_404(series_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for(".groups"))
+    existing = programme_of_series(series, current_user)
+    if existing is not None:
+        flash(
+            f"You made a programme from “{series.title}” already: here it is. "
+            "Edit its days here rather than making another.",
+            "info",
+        )
+        return redirect(url_for("programmes.detail", programme_id=existing.id))
+    programme = programme_from_series(series, current_user)
+    db.session.commit()
+    flash(
+        f"Programme made from “{series.title}” with {len(programme.prompts)} days. "
+        "Its days are copies: changing a post later does not change them.",
+        "success",
+    )
+    return redirect(url_for("programmes.detail", programme_id=programme.id))

@@ -17,6 +17,7 @@ from coachapp.coaching.services import client_timeline, next_follow_up, open_act
 from coachapp.extensions import db
 from coachapp.ids import page_number
 from coachapp.journal.services import shared_entries_of
+from coachapp.programmes.services import family_enrolments
 from coachapp.templating import local_today
 
 
@@ -36,6 +37,7 @@ def detail(client_id: int):
         open_items=open_action_items(client),
         next_follow_up=next_follow_up(client, today),
         shared_entries=shared_entries_of(client),
+        programme_progress=family_enrolments(client),
     )
     db.session.commit()  # the visit's audit record; after rendering, which it would expire
     return page

@@ -48,6 +48,8 @@ from coachapp.portal.services import (
     signed_in_adult,
     upcoming_sessions,
 )
+from coachapp.programmes.forms import ConfirmForm
+from coachapp.programmes.notices import NOTICE_CHOICES, choose_notices, running_enrolments
 from coachapp.richtext import render_markdown
 from coachapp.timeutil import utcnow
 
@@ -295,4 +297,24 @@ def settings():
         adult=adult,
         coach=adult.client.coach,
         reminder_hours=adult.client.coach.session_reminder_hours,
+        enrolments=running_enrolments(adult),
+        notice_choices=NOTICE_CHOICES,
+        notices_form=ConfirmForm(),
     ), 400 if form.errors else 200
+
+
+@bp.post("/settings/programmes")
+@client_required
+def programme_notices():
+    """How the signed-in adult hears of each programme's new prompts."""
+    adult = signed_in_adult(current_client_or_404())
+    if ConfirmForm().validate_on_submit():
+        chosen = {
+            int(name.removeprefix("notice-")): value
+            for name, value in request.form.items()
+            if name.startswith("notice-") and name.removeprefix("notice-").isdigit()
+        }
+        if choose_notices(adult, chosen):
+            db.session.commit()
+            flash("Saved: you will hear of new prompts as you chose.", "success")
+    return redirect(url_for("portal.settings"))
