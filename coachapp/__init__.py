@@ -101,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
         portal,
         programmes,  # noqa: F401  (its pages are added with its blueprint)
         public,
+        readers,
         reminders,  # noqa: F401  (queues due reminders when the outbox worker runs)
     )
     from coachapp.access import require_login_unless_public
@@ -110,7 +111,7 @@ def register_blueprints(app: Flask) -> None:
     blueprints = (
         *(public.bp, auth.bp, dashboard.bp, clients.bp, coaching.bp, coaching.search_bp),
         *(letters.bp, outbox.bp, portal.bp, blog.bp, blog.posts_bp, blog.comments_bp),
-        activity.bp, booking.bp,
+        activity.bp, booking.bp, readers.bp,
         calendar.bp, calendar_sync.bp,
     )
     for blueprint in blueprints:
