@@ -1,7 +1,7 @@
 """The forms a reader fills in to follow the blog and to leave it."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, RadioField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from coachapp.formfields import strip
@@ -28,8 +28,8 @@ class SubscribeForm(FlaskForm):
     scope = RadioField(
         "What would you like to receive?",
         choices=[
-            (SCOPE_SERIES, "This series, one day at a time, from day 1"),
-            (SCOPE_BLOG, "Every new post of the blog"),
+            SelectChoice(SCOPE_SERIES, "This series, one day at a time, from day 1"),
+            SelectChoice(SCOPE_BLOG, "Every new post of the blog"),
         ],
         default=SCOPE_SERIES,
         validate_choice=False,  # absent on the blog's own pages: the whole blog then

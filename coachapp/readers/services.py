@@ -188,7 +188,6 @@ def subscription_by_link(subscription_id: int, token: str) -> ReaderSubscription
 def unsubscribe(subscription: ReaderSubscription) -> None:
     """Stop every message to the subscription, including any still waiting. Flushes."""
     subscription.status = SubscriptionStatus.UNSUBSCRIBED
-    subscription.confirm_token_hash = None
     _withdraw_unsent(subscription)
     db.session.flush()
     log.info("Reader subscription %s ended", subscription.id)
