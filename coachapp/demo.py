@@ -33,6 +33,7 @@ from coachapp.letters.services import (
     ensure_starter_templates,
     save_letter,
 )
+from coachapp.readers.demo import seed_demo_reader
 from coachapp.reminders.services import queue_due_reminders
 from coachapp.timeutil import utcnow
 
@@ -525,6 +526,7 @@ def seed_demo_practice() -> list[DemoLogin]:
         if _ensure_demo_client_login(coach, email):
             logins.append(DemoLogin("client", email, DEMO_CLIENT_PASSWORD))
     seed_demo_blog(coach)
+    seed_demo_reader()
     _ensure_demo_booking(coach)
     queue_due_reminders(utcnow())  # each reminder is queued once, however often this runs
     return logins

@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 
 from coachapp.auth.models import User
 from coachapp.blog.models import Series
+from coachapp.demo import seed_demo_practice
 from coachapp.extensions import db
 from coachapp.outbox.models import OutboxMessage
+from coachapp.readers.demo import DEMO_READER_EMAIL, seed_demo_reader
 from coachapp.readers.models import ReaderSubscription, SubscriptionStatus
 from tests.conftest import Browser, csrf_token_from, make_test_app, page_text
 from tests.factories import PASSWORD, make_coach, make_post
@@ -176,7 +178,8 @@ def test_the_one_click_post_needs_no_csrf_token_but_the_subscribe_form_does(
         page = page_text(client.get(link))
         client.post(link, data={"csrf_token": csrf_token_from(page)})
     with time_machine.travel(JOINED + timedelta(hours=1), tick=False), app.app_context():
-        make_post(db.session.get(User, coach_id), "A new letter", publish_at=JOINED + timedelta(hours=1))
+        coach = db.session.get(User, coach_id)
+        make_post(coach, "A new letter", publish_at=JOINED + timedelta(hours=1))
     run_worker(runner, JOINED + timedelta(hours=2))
     leave = link_in(mail_server.messages[-1], "/blog/unsubscribe/")
 
@@ -371,3 +374,20 @@ def test_the_coach_sees_how_many_readers_follow_but_never_who(app, smtp, runner,
     assert READER not in page and "waiting@example.com" not in page
     outbox = page_text(coach.get("/outbox/"))
     assert READER not in outbox
+
+
+def test_the_demo_has_a_confirmed_reader_following_the_challenge(app, smtp, runner):
+    with app.app_context():
+        seed_demo_practice()
+        db.session.commit()
+        assert seed_demo_reader().id == subscription_row(app, DEMO_READER_EMAIL).id  # once
+        reader = db.session.scalars(select(ReaderSubscription)).one()
+        assert reader.status is SubscriptionStatus.CONFIRMED
+        assert reader.series.title.startswith("30 day challenge")
+
+    run_worker(runner, datetime.now(UTC))
+    assert DEMO_READER_EMAIL not in [message["To"] for message in smtp.messages]
+    run_worker(runner, datetime.now(UTC) + timedelta(days=3, hours=4))  # day 4 is published
+
+    [day_four] = [message for message in smtp.messages if message["To"] == DEMO_READER_EMAIL]
+    assert day_four["Subject"] == "Day 4: Rest is not a reward"

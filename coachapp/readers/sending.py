@@ -199,16 +199,23 @@ def post_email(subscription: ReaderSubscription, post: Post) -> Email:
         "unsubscribe_url": leave,
         "what": followed_name(subscription),
     }
-    subject = f"{context['label']}: {post.title}" if context["label"] else post.title
     return Email(
         kind=POST_KIND,
         recipient=subscription.email,
-        subject=" ".join(subject.split()),
+        subject=post_subject(context["label"], post.title),
         text=render_template("email/reader_post.txt", **context),
         html=render_template("email/reader_post.html", **context),
         idempotency_key=post_key(subscription, post),
         unsubscribe_url=leave,
     )
+
+
+def post_subject(label: str, title: str) -> str:
+    """"Day 2 of 30: Say it out loud", or the title alone when it already says "Day 2"."""
+    title = " ".join(title.split())
+    if not label or title.casefold().startswith(label.split(" of ")[0].casefold()):
+        return title
+    return f"{label}: {title}"
 
 
 @delivery_round_starting.connect
