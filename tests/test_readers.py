@@ -1,7 +1,9 @@
 """Readers who follow the blog by e-mail: double opt-in, a series a day at a time, every new
 post of the whole blog once, one-click leaving, deleting the address, and bad links."""
 
+import json
 import re
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +19,7 @@ from coachapp.readers.demo import DEMO_READER_EMAIL, seed_demo_reader
 from coachapp.readers.models import ReaderSubscription, SubscriptionStatus
 from tests.conftest import Browser, csrf_token_from, make_test_app, page_text
 from tests.factories import PASSWORD, make_coach, make_post
+from tests.test_standards import VNU_JAR, why_checker_unavailable
 
 # Thursday 10 December 2026, nine in the morning.
 JOINED = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
@@ -59,7 +62,7 @@ def subscribe(client, at: datetime, email: str = READER, series: str = "", scope
     """The form at the foot of a blog page, as a reader sends it."""
     with time_machine.travel(at, tick=False):
         return client.post(
-            "/blog/subscribe",
+            "/blog/by-email/",
             data={"reader-email": email, "reader-series": series, "reader-scope": scope},
         )
 
@@ -85,7 +88,7 @@ def link_in(message, path: str) -> str:
 def confirm_by_mail(client, runner, smtp, at: datetime) -> str:
     """Deliver the confirmation, open its link and press the button; the link's path."""
     run_worker(runner, at)
-    link = link_in(smtp.messages[-1], "/blog/subscribe/confirm/")
+    link = link_in(smtp.messages[-1], "/blog/by-email/confirm/")
     with time_machine.travel(at, tick=False):
         assert "Yes, send me" in page_text(client.get(link))
         assert "You are subscribed" in page_text(client.post(link))
@@ -119,7 +122,7 @@ def test_a_series_follower_confirms_by_mail_gets_a_day_a_day_and_leaves_with_one
     assert "The prompt of day 1." in plain(day_one)
     assert "/blog/notice-one-kind-thing" in plain(day_one)
     assert "The prompt of day 1." in day_one.get_body(("html",)).get_content()
-    leave = link_in(day_one, "/blog/unsubscribe/")
+    leave = link_in(day_one, "/blog/by-email/unsubscribe/")
     assert day_one["List-Unsubscribe"] == f"<{CANONICAL}{leave}>"
     assert day_one["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
@@ -166,14 +169,14 @@ def test_the_one_click_post_needs_no_csrf_token_but_the_subscribe_form_does(
     with time_machine.travel(JOINED, tick=False):
         blog = page_text(client.get("/blog/"))
         assert "Follow by e-mail" in blog
-        assert client.post("/blog/subscribe", data={"reader-email": READER}).status_code == 400
+        assert client.post("/blog/by-email/", data={"reader-email": READER}).status_code == 400
         answer = client.post(
-            "/blog/subscribe",
+            "/blog/by-email/",
             data={"reader-email": READER, "reader-csrf_token": reader_csrf_token(blog)},
         )
     assert answer.status_code == 303, page_text(answer)
     run_worker(runner, JOINED)
-    link = link_in(mail_server.messages[-1], "/blog/subscribe/confirm/")
+    link = link_in(mail_server.messages[-1], "/blog/by-email/confirm/")
     with time_machine.travel(JOINED, tick=False):
         page = page_text(client.get(link))
         client.post(link, data={"csrf_token": csrf_token_from(page)})
@@ -181,7 +184,7 @@ def test_the_one_click_post_needs_no_csrf_token_but_the_subscribe_form_does(
         coach = db.session.get(User, coach_id)
         make_post(coach, "A new letter", publish_at=JOINED + timedelta(hours=1))
     run_worker(runner, JOINED + timedelta(hours=2))
-    leave = link_in(mail_server.messages[-1], "/blog/unsubscribe/")
+    leave = link_in(mail_server.messages[-1], "/blog/by-email/unsubscribe/")
 
     answer = app.test_client().post(leave, data={"List-Unsubscribe": "One-Click"})
 
@@ -226,7 +229,7 @@ def test_the_inbox_page_is_the_same_for_new_waiting_and_following_addresses(
     subscribe(client, JOINED + timedelta(minutes=15), series=series_slug)
     run_worker(runner, JOINED + timedelta(minutes=16))
     assert len(smtp.messages) == 2
-    older_link = link_in(smtp.messages[0], "/blog/subscribe/confirm/")
+    older_link = link_in(smtp.messages[0], "/blog/by-email/confirm/")
     assert client.get(older_link).status_code == 404  # replaced by the newer link
     confirm_by_mail(client, runner, smtp, JOINED + timedelta(minutes=17))
 
@@ -242,7 +245,7 @@ def test_reused_expired_and_forged_links_show_a_clear_page_and_change_nothing(
     client = app.test_client()
     subscribe(client, JOINED, series=series_slug)
     run_worker(runner, JOINED)
-    link = link_in(smtp.messages[-1], "/blog/subscribe/confirm/")
+    link = link_in(smtp.messages[-1], "/blog/by-email/confirm/")
 
     with time_machine.travel(JOINED + timedelta(days=7, minutes=1), tick=False):
         expired = client.post(link)
@@ -250,7 +253,7 @@ def test_reused_expired_and_forged_links_show_a_clear_page_and_change_nothing(
     assert "This link has expired" in page_text(expired)
     assert subscription_row(app).status is SubscriptionStatus.PENDING
 
-    forged = client.post("/blog/subscribe/confirm/" + "A" * 43)
+    forged = client.post("/blog/by-email/confirm/" + "A" * 43)
     assert forged.status_code == 404
     assert "This link does not work" in page_text(forged)
 
@@ -263,9 +266,9 @@ def test_reused_expired_and_forged_links_show_a_clear_page_and_change_nothing(
     row = subscription_row(app)
     assert row.status is SubscriptionStatus.CONFIRMED
     for address in (
-        f"/blog/unsubscribe/{row.id}/{'0' * 64}",
-        f"/blog/unsubscribe/{row.id + 1}/{'0' * 64}",
-        f"/blog/unsubscribe/{row.id}/not-even-hex",
+        f"/blog/by-email/unsubscribe/{row.id}/{'0' * 64}",
+        f"/blog/by-email/unsubscribe/{row.id + 1}/{'0' * 64}",
+        f"/blog/by-email/unsubscribe/{row.id}/not-even-hex",
     ):
         one_click = client.post(address, data={"List-Unsubscribe": "One-Click"})
         for answer in (client.get(address), one_click):
@@ -281,7 +284,7 @@ def test_a_reader_can_delete_their_address_with_the_messages_sent_to_it(
     subscribe(client, JOINED, series=series_slug)
     confirm_by_mail(client, runner, smtp, JOINED)
     run_worker(runner, JOINED + timedelta(minutes=1))
-    leave = link_in(smtp.messages[-1], "/blog/unsubscribe/")
+    leave = link_in(smtp.messages[-1], "/blog/by-email/unsubscribe/")
 
     page = page_text(client.get(leave))
     assert "Also delete my e-mail address" in page
@@ -329,7 +332,7 @@ def test_a_mistyped_address_is_shown_back_with_the_reason(app, series_slug):
 
 def test_an_unknown_series_is_a_404(app, series_slug):
     assert subscribe(app.test_client(), JOINED, series="no-such-series").status_code == 404
-    assert app.test_client().get("/blog/subscribe?series=no-such-series").status_code == 404
+    assert app.test_client().get("/blog/by-email/?series=no-such-series").status_code == 404
 
 
 def test_the_form_is_on_the_blog_and_on_each_series_page(app, series_slug):
@@ -339,7 +342,7 @@ def test_the_form_is_on_the_blog_and_on_each_series_page(app, series_slug):
     assert "This series, one day at a time" in series_page
     blog = page_text(client.get("/blog/"))
     assert "Follow by e-mail" in blog and "This series, one day at a time" not in blog
-    about = page_text(client.get(f"/blog/subscribe?series={series_slug}"))
+    about = page_text(client.get(f"/blog/by-email/?series={series_slug}"))
     assert "What your address is used for" in about and "30 day challenge" in about
 
 
@@ -391,3 +394,39 @@ def test_the_demo_has_a_confirmed_reader_following_the_challenge(app, smtp, runn
 
     [day_four] = [message for message in smtp.messages if message["To"] == DEMO_READER_EMAIL]
     assert day_four["Subject"] == "Day 4: Rest is not a reward"
+
+
+def test_the_pages_a_reader_opens_from_mail_are_valid_html(
+    app, smtp, runner, series_slug, tmp_path
+):
+    reason = why_checker_unavailable()
+    if reason:
+        pytest.skip(reason)
+    client = app.test_client()
+    pages = {"mistyped": page_text(subscribe(client, JOINED, email="nope", series=series_slug))}
+    subscribe(client, JOINED, series=series_slug)
+    run_worker(runner, JOINED)
+    link = link_in(smtp.messages[-1], "/blog/by-email/confirm/")
+    with time_machine.travel(JOINED, tick=False):
+        pages["confirm"] = page_text(client.get(link))
+        pages["confirmed"] = page_text(client.post(link))
+        pages["used"] = page_text(client.post(link))
+    run_worker(runner, JOINED + timedelta(minutes=1))
+    leave = link_in(smtp.messages[-1], "/blog/by-email/unsubscribe/")
+    pages["unsubscribe"] = page_text(client.get(leave))
+    pages["unsubscribed"] = page_text(client.post(leave, data={"delete_address": "y"}))
+    for name, html in pages.items():
+        (tmp_path / f"{name}.html").write_text(html)
+
+    checked = subprocess.run(
+        ["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "json", "--stdout",
+         "--exit-zero-always", *(str(tmp_path / f"{name}.html") for name in pages)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+    assert checked.returncode == 0, checked.stderr
+    errors = [
+        f"{message.get('url', '?').rsplit('/', 1)[-1]}: {message['message']}"
+        for message in json.loads(checked.stdout)["messages"]
+    ]
+    assert errors == []

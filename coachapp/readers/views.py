@@ -45,7 +45,7 @@ def _series_named_in(form: SubscribeForm) -> Series | None:
     return get_by_slug_or_404(Series, form.series.data)
 
 
-@bp.route("/blog/subscribe", methods=["GET", "POST"])
+@bp.route("/blog/by-email/", methods=["GET", "POST"])
 @public_view
 def subscribe_page():
     """Follow the blog (or a series) by e-mail: the form, and what the address is used for."""
@@ -67,14 +67,14 @@ def subscribe_page():
     return redirect(url_for(".check_inbox"), 303)
 
 
-@bp.route("/blog/subscribe/check-your-inbox")
+@bp.route("/blog/by-email/check-your-inbox")
 @public_view
 def check_inbox():
     """After subscribing: the confirmation link is on its way."""
     return render_template("readers/check_inbox.html", days=CONFIRM_LIFETIME.days)
 
 
-@bp.route("/blog/subscribe/confirm/<token>", methods=["GET", "POST"])
+@bp.route("/blog/by-email/confirm/<token>", methods=["GET", "POST"])
 @public_view
 def confirm(token: str):
     """The confirmation link: a button to press (mail scanners open links, but press
@@ -95,7 +95,7 @@ def confirm(token: str):
 
 
 @bp.route(
-    "/blog/unsubscribe/<int:subscription_id>/<token>",
+    "/blog/by-email/unsubscribe/<int:subscription_id>/<token>",
     endpoint="unsubscribe",
     methods=["GET", "POST"],
 )
