@@ -101,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
         portal,
         programmes,
         public,
+        readers,
         reminders,  # noqa: F401  (queues due reminders when the outbox worker runs)
     )
     from coachapp.access import require_login_unless_public
@@ -111,7 +112,7 @@ def register_blueprints(app: Flask) -> None:
         *(public.bp, auth.bp, dashboard.bp, clients.bp, coaching.bp, coaching.search_bp),
         *(letters.bp, outbox.bp, portal.bp, blog.bp, blog.posts_bp, blog.comments_bp),
         blog.journal_sharing_bp,
-        activity.bp, booking.bp, programmes.bp,
+        activity.bp, booking.bp, programmes.bp, readers.bp,
         calendar.bp, calendar_sync.bp, journal.bp,
     )
     for blueprint in blueprints:

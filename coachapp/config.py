@@ -67,6 +67,8 @@ class DefaultConfig:
     RATE_LIMIT_INVITATION = "10 per minute;50 per hour"
     # An outer guard: COMMENT_RATE_LIMIT below is the blog's own, stricter, limit.
     RATE_LIMIT_COMMENTS = "10 per minute;60 per hour"
+    # Following the blog by e-mail: each sign-up sends a message, so floods are refused.
+    RATE_LIMIT_SUBSCRIPTIONS = "5 per minute;20 per hour"
     # Sign a session out after this long without a request, and after this long in all.
     SESSION_IDLE_MINUTES = 30
     SESSION_MAX_HOURS = 12

@@ -38,6 +38,7 @@ from coachapp.letters.services import (
 )
 from coachapp.programmes.models import Enrolment, Rhythm
 from coachapp.programmes.services import enrol
+from coachapp.readers.demo import seed_demo_reader
 from coachapp.reminders.services import queue_due_reminders
 from coachapp.templating import local_today
 from coachapp.timeutil import utcnow
@@ -532,6 +533,7 @@ def seed_demo_practice() -> list[DemoLogin]:
             logins.append(DemoLogin("client", email, DEMO_CLIENT_PASSWORD))
     seed_demo_blog(coach)
     _ensure_demo_programme(coach)
+    seed_demo_reader()
     _ensure_demo_booking(coach)
     _ensure_demo_journal(coach)
     queue_due_reminders(utcnow())  # each reminder is queued once, however often this runs

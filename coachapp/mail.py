@@ -48,14 +48,22 @@ def build_message(
     attachments: Iterable[Attachment] = (),
     *,
     reply_to: str = "",
+    unsubscribe_url: str = "",
 ) -> EmailMessage:
-    """A multipart/alternative (plain text + HTML) message, with any attachments."""
+    """A multipart/alternative (plain text + HTML) message, with any attachments.
+
+    With ``unsubscribe_url``, mail programs offer their own one-click unsubscribe button
+    (RFC 2369 and RFC 8058): a POST to that address ends the subscription.
+    """
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_SENDER"]
     message["To"] = check_header("recipient", to)
     message["Subject"] = check_header("subject", subject)
     if reply_to:
         message["Reply-To"] = check_header("reply-to address", reply_to)
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{check_header('unsubscribe address', unsubscribe_url)}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=_sender_domain())
     message.set_content(text)

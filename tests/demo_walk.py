@@ -41,6 +41,9 @@ START_PAGES = {
     "reader": (
         "/", "/blog/", "/login", "/invitation", "/reset-password", "/sitemap.xml", "/robots.txt",
         "/no-such-page",
+        # Reached from e-mail and from the subscribe form's POST, not by links.
+        "/blog/by-email/check-your-inbox", "/blog/by-email/confirm/not-a-real-link",
+        "/blog/by-email/unsubscribe/1/not-a-real-link",
     ),
 }
 SIGN_INS = {

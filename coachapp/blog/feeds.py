@@ -36,6 +36,7 @@ FEED_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 # A coach's calendar feed is public only to whoever holds its secret address.
 NOT_FOR_CRAWLERS = (
     "/login", "/forgot-password", "/invitation", "/reset-password", "/healthz", "/calendar/feed",
+    "/blog/by-email/",  # following the blog by e-mail: forms and links from messages
 )
 # Characters XML 1.0 cannot carry, which text pasted from a word processor can hold
 # (Word's line break is a vertical tab): feedgen refuses them, and the feed would fail.

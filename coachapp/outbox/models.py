@@ -42,6 +42,8 @@ class OutboxMessage(db.Model):
     letter_id: Mapped[int | None] = mapped_column(
         ForeignKey("letters.id", ondelete="CASCADE"), index=True
     )
+    # Where a mailing list's one-click unsubscribe goes (List-Unsubscribe); "" for others.
+    unsubscribe_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     status: Mapped[OutboxStatus] = mapped_column(
         value_enum(OutboxStatus), default=OutboxStatus.QUEUED
     )

@@ -29,7 +29,7 @@ SENDING_LEASE = timedelta(minutes=10)
 # then goes this many seconds after the response instead of waiting for a worker.
 UNCLOSED_RESPONSE_DELIVERY_SECONDS = 5
 # Messages carrying a sign-in link forget their text once delivered.
-SECRET_KINDS = frozenset({"invite", "reset"})
+SECRET_KINDS = frozenset({"invite", "reset", "reader_confirm"})
 DELIVERED_SECRET_TEXT = "(Removed after delivery: it held a single-use link.)"  # noqa: S105
 PER_PAGE = 50
 RETRYABLE_ERRORS = (smtplib.SMTPException, OSError, PdfRenderError, MailError)
@@ -48,6 +48,7 @@ class Email:
     coach_id: int | None = None
     letter_id: int | None = None
     reply_to: str = ""
+    unsubscribe_url: str = ""
 
 
 def enqueue(email: Email) -> OutboxMessage:
@@ -156,6 +157,7 @@ def _email_message(message: OutboxMessage):
         message.html,
         attachments,
         reply_to=message.reply_to,
+        unsubscribe_url=message.unsubscribe_url,
     )
 
 

@@ -1,5 +1,5 @@
 """Rate limits on the forms that guess-and-try attacks aim at: sign-in, the two-step code,
-password links, invitations and blog comments.
+password links, invitations, blog comments and sign-ups to follow the blog by e-mail.
 
 Flask-Limiter counts POSTs per client address (``request.remote_addr``, which ProxyFix
 corrects behind a proxy). Each app has its own limiter, so its counters live in its own
@@ -28,6 +28,7 @@ GUARDED_ENDPOINTS = {
     "auth.accept_invitation": "RATE_LIMIT_INVITATION",
     "auth.invitation_link": "RATE_LIMIT_INVITATION",
     "blog.add_comment": "RATE_LIMIT_COMMENTS",
+    "readers.subscribe_page": "RATE_LIMIT_SUBSCRIPTIONS",
 }
 EXTENSION_KEY = "coachapp.limiter"
 
@@ -50,6 +51,8 @@ WHY_PAUSED = {
     "auth.reset_password_link": PAUSED_RESET_LINKS,
     "auth.accept_invitation": PAUSED_INVITATIONS,
     "auth.invitation_link": PAUSED_INVITATIONS,
+    "readers.subscribe_page": "There were many sign-ups to follow the blog from your "
+    "connection in a short time, so coachapp is pausing them for a little while.",
 }
 
 

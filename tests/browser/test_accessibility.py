@@ -154,6 +154,8 @@ def main_pages(seeded: Practice) -> dict[str, list[str]]:
             f"/blog/category/{seeded.category_slug}",
             f"/blog/series/{seeded.series_slug}",
             f"/blog/authors/{seeded.author}",
+            f"/blog/by-email/?series={seeded.series_slug}",
+            "/blog/by-email/check-your-inbox",
             "/blog/no-such-post",
         ],
         "coach": [

@@ -1,0 +1,5 @@
+"""The readers' pages: following the blog by e-mail, confirming, leaving."""
+
+from flask import Blueprint
+
+bp = Blueprint("readers", __name__)
