@@ -2,14 +2,17 @@
 entry with their coach, and the coach's replies to shared entries."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coachapp.clients.models import Adult, Client
 from coachapp.extensions import db
-from coachapp.programmes.models import Enrolment, Prompt
 from coachapp.timeutil import UTCDateTime, utcnow
+
+if TYPE_CHECKING:  # a runtime import would load the programmes package, which reads entries
+    from coachapp.programmes.models import Enrolment, Prompt
 
 
 class JournalEntry(db.Model):
@@ -44,8 +47,8 @@ class JournalEntry(db.Model):
 
     client: Mapped[Client] = relationship()
     adult: Mapped[Adult] = relationship()
-    enrolment: Mapped[Enrolment | None] = relationship()
-    prompt: Mapped[Prompt | None] = relationship()
+    enrolment: Mapped["Enrolment | None"] = relationship()
+    prompt: Mapped["Prompt | None"] = relationship()
     replies: Mapped[list["JournalReply"]] = relationship(
         back_populates="entry", cascade="all, delete-orphan", order_by="JournalReply.created_at"
     )
