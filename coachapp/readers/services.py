@@ -102,7 +102,7 @@ def _send_confirmation(subscription: ReaderSubscription, now: datetime) -> Outbo
         Email(
             kind=CONFIRM_KIND,
             recipient=subscription.email,
-            subject=f"Please confirm: {context['what']} by e-mail",
+            subject=f"Please confirm: receive {context['what']} by e-mail",
             text=render_template("email/reader_confirm.txt", **context),
             html=render_template("email/reader_confirm.html", **context),
             idempotency_key=f"{key_prefix(subscription)}confirm:{subscription.confirm_token_hash[:16]}",
