@@ -16,10 +16,10 @@ from sqlalchemy import select
 from coachapp.auth.models import User
 from coachapp.blog.journal_consents import withdraw_journal_consent
 from coachapp.blog.models import JournalConsent, Post, PostStatus, Series
-from coachapp.clients.models import Client
+from coachapp.clients.models import Adult, Client
+from coachapp.data_rights.leaving import leave_family
 from coachapp.extensions import db
 from coachapp.journal.models import JournalEntry
-from coachapp.journal.signals import entry_deleting, entry_unsharing
 from coachapp.programmes.models import Enrolment, Programme, Prompt
 from tests.conftest import Browser, csrf_token_from, statements_for
 from tests.factories import (
@@ -342,11 +342,8 @@ def test_withdrawing_and_unpublishing_happen_together_or_not_at_all(app, family,
 
 def test_stopping_sharing_with_the_coach_withdraws_the_public_agreement(app, family, anna, maya):
     _, slug = published_answer(app, family, anna, maya)
-    with app.app_context():
-        entry = db.session.get(JournalEntry, family["entry"])
-        entry_unsharing.send(entry)
-        entry.shared_at = None
-        db.session.commit()
+    stopped = post_button(anna, f"/portal/journal/entries/{family['entry']}/unshare")
+    assert stopped.status_code == 302
     assert not consents(app, family["entry"])[0].is_active
     assert app.test_client().get(f"/blog/{slug}").status_code == 404
 
@@ -447,11 +444,9 @@ def test_the_pages_and_parts_for_readers_answers_are_valid_html(app, family, ann
 
 def test_deleting_the_entry_takes_its_answer_off_the_blog(app, family, anna, maya):
     post_id, slug = published_answer(app, family, anna, maya)
+    deleted = post_button(anna, f"/portal/journal/entries/{family['entry']}/delete")
+    assert deleted.status_code == 302
     with app.app_context():
-        entry = db.session.get(JournalEntry, family["entry"])
-        entry_deleting.send(entry)
-        db.session.delete(entry)
-        db.session.commit()
         post = db.session.get(Post, post_id)
         assert post.status is PostStatus.UNPUBLISHED
         assert (post.journal_entry_id, post.journal_consent_id) == (None, None)
@@ -480,3 +475,13 @@ def test_the_series_page_reads_its_answers_in_the_same_queries_however_many(app,
     assert len(statements_for(app, reader, "/blog/series/30-day-challenge")) == with_two
     page = text(reader.get("/blog/series/30-day-challenge"))
     assert page.count("Readers' answers to day 2: answer") == 11
+
+
+def test_an_adult_who_leaves_the_family_takes_their_answers_off_the_blog(app, family, anna, maya):
+    post_id, slug = published_answer(app, family, anna, maya)
+    with app.app_context():
+        leave_family(db.session.get(Adult, family["anna"]))
+        db.session.commit()
+        assert db.session.get(JournalEntry, family["entry"]) is None
+        assert db.session.get(Post, post_id).status is PostStatus.UNPUBLISHED
+    assert app.test_client().get(f"/blog/{slug}").status_code == 404

@@ -16,6 +16,8 @@ from coachapp.clients.services import check_removable, remove_adult
 from coachapp.coaching.models import ActionItem
 from coachapp.data_rights.deletion import delete_portal_login
 from coachapp.extensions import db
+from coachapp.journal.models import JournalEntry
+from coachapp.journal.signals import entry_deleting
 from coachapp.letters.models import Letter, RenderedPdf
 from coachapp.outbox.models import OutboxMessage
 
@@ -51,6 +53,8 @@ def leave_family(adult: Adult, erase: bool = False) -> Departure:
     portal_login = adult.user
     if adult.client.keep_apart:
         db.session.execute(delete(ActionItem).where(ActionItem.adult_id == adult_id))
+    for entry in db.session.scalars(select(JournalEntry).where(JournalEntry.adult_id == adult_id)):
+        entry_deleting.send(entry)  # their journal goes with them, and anything published from it
     remove_adult(adult)
     if erase:
         _erase_details(adult_id, client_id, letter_ids, addresses)

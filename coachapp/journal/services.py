@@ -19,6 +19,7 @@ from coachapp.auth.models import User
 from coachapp.clients.models import Adult, Client
 from coachapp.extensions import db
 from coachapp.journal.models import JournalEntry, JournalReply
+from coachapp.journal.signals import entry_deleting, entry_unsharing
 from coachapp.programmes.models import Enrolment, EnrolmentStatus, Prompt
 from coachapp.programmes.schedule import adult_today, day_reached, released_prompts
 from coachapp.timeutil import utcnow
@@ -200,13 +201,16 @@ def unshare_entry(entry: JournalEntry) -> None:
     """Take the entry back: from now on the coach sees nothing of it, anywhere."""
     if entry.shared_at is None:
         return
+    entry_unsharing.send(entry)  # the public agreement goes with the coach's access
     entry.shared_at = None
     entry.coach_read_at = None
     _record(AuditAction.JOURNAL_ENTRY_UNSHARED, entry)
 
 
 def delete_entry(entry: JournalEntry) -> None:
-    """Delete the entry and the coach's replies to it. Flushes, does not commit."""
+    """Delete the entry and the coach's replies to it; anything published from it goes
+    offline. Flushes, does not commit."""
+    entry_deleting.send(entry)
     db.session.delete(entry)
     db.session.flush()
 
