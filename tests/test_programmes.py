@@ -535,7 +535,7 @@ def test_a_series_becomes_a_programme_once_in_the_series_order(app, client, prac
     with app.app_context():
         [made] = db.session.scalars(select(Programme).where(Programme.series_id == series_id))
         assert [(p.day, p.title, p.post_id is not None) for p in made.prompts] == [
-            (1, "Day 1: voice?", True), (2, "Day 2: friend?", True), (3, "Extra", True),
+            (1, "voice?", True), (2, "friend?", True), (3, "Extra", True),
         ]
 
 

@@ -3,12 +3,24 @@
 It lives with the blog, which may build on programmes (the other way round is not allowed).
 """
 
+import re
+
 from sqlalchemy import select
 
 from coachapp.auth.models import User
 from coachapp.blog.models import Post, Series
 from coachapp.extensions import db
 from coachapp.programmes.models import Programme, Prompt
+
+
+# A post titled "Day 3: Would you say it to a friend?" gives the day the title "Would you
+# say it to a friend?": pages already say "Day 3:" before a prompt's title.
+DAY_PREFIX = re.compile(r"^\s*day\s+\d+\s*[:.\-\u2013\u2014]\s*", re.IGNORECASE)
+
+
+def prompt_title(post_title: str) -> str:
+    """The post's title without a leading "Day N:" (kept whole if nothing else is left)."""
+    return DAY_PREFIX.sub("", post_title).strip() or post_title
 
 
 def programme_of_series(series: Series, coach: User) -> Programme | None:
@@ -42,7 +54,7 @@ def programme_from_series(series: Series, coach: User) -> Programme:
             day = max(taken, default=0) + 1
         taken.add(day)
         programme.prompts.append(
-            Prompt(day=day, title=post.title[:200], body=post.body, post_id=post.id)
+            Prompt(day=day, title=prompt_title(post.title)[:200], body=post.body, post_id=post.id)
         )
     db.session.add(programme)
     db.session.flush()
