@@ -485,3 +485,16 @@ def test_an_adult_who_leaves_the_family_takes_their_answers_off_the_blog(app, fa
         assert db.session.get(JournalEntry, family["entry"]) is None
         assert db.session.get(Post, post_id).status is PostStatus.UNPUBLISHED
     assert app.test_client().get(f"/blog/{slug}").status_code == 404
+
+
+def test_the_writer_reads_their_agreement_in_their_activity_and_the_other_adult_does_not(
+    app, family, anna
+):
+    agree(anna, family["entry"])
+    withdraw(anna, family["entry"])
+    activity = text(anna.get("/portal/activity"))
+    assert "Agreed to share a journal entry on the blog, without your name" in activity
+    assert "Withdrew your agreement to share a journal entry on the blog" in activity
+    assert "share a letter" not in activity
+    marc = text(signed_in(app, "marc@example.com").get("/portal/activity"))
+    assert "journal entry" not in marc

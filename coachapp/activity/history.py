@@ -40,6 +40,11 @@ PORTAL_LABELS = {
     AuditAction.ENROLMENT_RESUMED: "Resumed your programme",
     AuditAction.ENROLMENT_FINISHED: "Finished your programme",
 }
+# A writer's agreement to share a journal entry on the blog, as they read it.
+JOURNAL_CONSENT_LABELS = {
+    AuditAction.CONSENT_GIVEN: "Agreed to share a journal entry on the blog, without your name",
+    AuditAction.CONSENT_WITHDRAWN: "Withdrew your agreement to share a journal entry on the blog",
+}
 KEPT_APART_LABELS = {
     True: "Kept the adults of your family apart: each of you sees only your own records",
     False: "Stopped keeping the adults of your family apart",
@@ -143,4 +148,6 @@ def portal_label(event: AuditEvent) -> str:
         return event.action_label
     if action is AuditAction.KEEP_APART_CHANGED:
         return KEPT_APART_LABELS[event.detail != KEEP_APART_DETAILS[False]]
+    if event.target_type == "journal_entries" and action in JOURNAL_CONSENT_LABELS:
+        return JOURNAL_CONSENT_LABELS[action]
     return PORTAL_LABELS.get(action, action.label)
