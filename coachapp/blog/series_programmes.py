@@ -12,7 +12,6 @@ from coachapp.blog.models import Post, Series
 from coachapp.extensions import db
 from coachapp.programmes.models import Programme, Prompt
 
-
 # A post titled "Day 3: Would you say it to a friend?" gives the day the title "Would you
 # say it to a friend?": pages already say "Day 3:" before a prompt's title.
 DAY_PREFIX = re.compile(r"^\s*day\s+\d+\s*[:.\-\u2013\u2014]\s*", re.IGNORECASE)
