@@ -3,9 +3,11 @@ the coach makes an anonymised post from exactly that version, and it is listed a
 series' readers' answers until the client takes their agreement back."""
 
 import html
+import io
 import json
 import re
 import subprocess
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -498,3 +500,18 @@ def test_the_writer_reads_their_agreement_in_their_activity_and_the_other_adult_
     assert "share a letter" not in activity
     marc = text(signed_in(app, "marc@example.com").get("/portal/activity"))
     assert "journal entry" not in marc
+
+
+def test_the_familys_export_holds_the_agreement_and_the_post_made_from_the_entry(
+    app, family, anna, maya
+):
+    post_id, _ = published_answer(app, family, anna, maya)
+    family_page = f"/clients/{family['client']}"
+    exported = post_button(maya, f"{family_page}/export", family_page)
+    with zipfile.ZipFile(io.BytesIO(exported.data)) as archive:
+        data = json.loads(archive.read("client.json"))
+    [entry] = data["journal"]["shared_entries"]
+    assert [a["version"] for a in entry["public_agreements"]] == [1]
+    assert entry["public_agreements"][0]["withdrawn_at"] is None
+    [post] = [post for post in data["posts"] if post["id"] == post_id]
+    assert post["journal_entry_id"] == entry["id"] == family["entry"]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from coachapp.activity.history import adult_events, portal_label
 from coachapp.audit.models import AuditEvent
 from coachapp.auth.models import AccessToken, Role, TokenPurpose, User
-from coachapp.blog.models import Post, PublicationConsent
+from coachapp.blog.models import JournalConsent, Post, PublicationConsent
 from coachapp.blog.services import canonical_url
 from coachapp.clients.models import Adult, Client
 from coachapp.coaching.models import CoachingSession
@@ -44,9 +44,10 @@ README = """Everything coachapp holds about one client.
 client.json       The client's details, children, tags and portal sign-in; every session
                   (private notes, shared summary, topics, action items, follow-up date);
                   every letter with all its versions; consents to share letters; and the
-                  blog posts made from their letters; the programmes each adult follows
-                  (day reached, entries written); and the journal entries the adults
-                  shared with the coach (of private entries, only how many there are).
+                  blog posts made from their letters and journal entries; the programmes
+                  each adult follows (day reached, entries written); and the journal
+                  entries the adults shared with the coach, with any agreement to share
+                  one on the blog (of private entries, only how many there are).
                   Dates and times are ISO 8601, in UTC.
 sessions/         Each session as the PDF the client sees in their portal (no private notes).
 letters/          Each letter as a PDF on the coach's letterhead.
@@ -271,7 +272,7 @@ def _consents(
 
 
 def _posts(client: Client, letter_ids: list[int], revision_numbers: dict[int, int]) -> list[dict]:
-    """The blog posts made from the client's letters, public or not."""
+    """The blog posts made from the client's letters and journal entries, public or not."""
     made_from = or_(Post.client_id == client.id, Post.letter_id.in_(letter_ids))
     return _posts_where(made_from, revision_numbers)
 
@@ -291,6 +292,7 @@ def _posts_where(made_from, revision_numbers: dict[int, int]) -> list[dict]:
             "status": post.shown_status(now),
             "letter_id": post.letter_id,
             "letter_revision": revision_numbers.get(post.letter_revision_id),
+            "journal_entry_id": post.journal_entry_id,
             "publish_at": _iso(post.publish_at),
             "public_url": canonical_url("blog.post", slug=post.slug)
             if post.is_public(now)
@@ -348,9 +350,18 @@ def _shared_journal(client: Client, adult: Adult | None = None) -> dict:
     if adult is not None:
         query = query.where(JournalEntry.adult_id == adult.id)
         private = private.where(JournalEntry.adult_id == adult.id)
+    entries = db.session.scalars(query).all()
+    agreements: dict[int, list[JournalConsent]] = {}
+    for consent in db.session.scalars(
+        select(JournalConsent)
+        .where(JournalConsent.journal_entry_id.in_([entry.id for entry in entries]))
+        .order_by(JournalConsent.given_at, JournalConsent.id)
+    ):
+        agreements.setdefault(consent.journal_entry_id, []).append(consent)
     return {
         "shared_entries": [
             {
+                "id": entry.id,
                 "adult_id": entry.adult_id,
                 "title": entry.title,
                 "programme": entry.prompt.programme.title if entry.prompt else None,
@@ -364,8 +375,13 @@ def _shared_journal(client: Client, adult: Adult | None = None) -> dict:
                      "text": reply.body}
                     for reply in entry.replies
                 ],
+                "public_agreements": [
+                    {"version": consent.entry_version, "given_at": _iso(consent.given_at),
+                     "withdrawn_at": _iso(consent.withdrawn_at)}
+                    for consent in agreements.get(entry.id, [])
+                ],
             }
-            for entry in db.session.scalars(query)
+            for entry in entries
         ],
         "private_entry_count": db.session.scalar(private) or 0,
     }
