@@ -4,11 +4,12 @@ given and withdrawn in the portal, kept as a ledger, and checked before a post g
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from coachapp.audit.models import AuditAction
 from coachapp.audit.services import record_event
-from coachapp.blog.models import PUBLIC_STATUSES, JournalConsent, Post, PostStatus, Series
+from coachapp.blog.models import JournalConsent, Post, Series
+from coachapp.blog.publishing import unpublish_posts_where
 from coachapp.clients.models import Adult
 from coachapp.extensions import db
 from coachapp.journal.models import JournalEntry
@@ -104,18 +105,7 @@ def withdraw_journal_consent(entry: JournalEntry, note: str = "") -> int:
 
 def unpublish_posts_from_entry(entry: JournalEntry, reason: str) -> int:
     """Take every public or scheduled post made from the entry offline at once; how many."""
-    taken_down = db.session.scalars(
-        update(Post)
-        .where(Post.journal_entry_id == entry.id, Post.status.in_(PUBLIC_STATUSES))
-        .values(status=PostStatus.UNPUBLISHED, unpublished_reason=reason, updated_at=utcnow())
-        .returning(Post)
-        .execution_options(synchronize_session="fetch")
-    ).all()
-    for post in taken_down:
-        record_event(
-            AuditAction.POST_UNPUBLISHED, client_id=post.client_id, target=post, detail=reason
-        )
-    return len(taken_down)
+    return unpublish_posts_where(Post.journal_entry_id == entry.id, reason)
 
 
 @entry_unsharing.connect

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import abort
 from markupsafe import Markup
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import selectinload
 
 from coachapp.audit.models import AuditAction
@@ -257,9 +257,15 @@ def unpublish_post(post: Post, reason: str = "") -> None:
 
 def unpublish_posts_from_letter(letter: Letter, reason: str) -> int:
     """Take every public or scheduled post made from the letter offline at once; how many."""
+    return unpublish_posts_where(Post.letter_id == letter.id, reason)
+
+
+def unpublish_posts_where(made_from: ColumnElement[bool], reason: str) -> int:
+    """Take every public or scheduled post matching ``made_from`` offline in one UPDATE, so
+    none is left public halfway; how many."""
     taken_down = db.session.scalars(
         update(Post)
-        .where(Post.letter_id == letter.id, Post.status.in_(PUBLIC_STATUSES))
+        .where(made_from, Post.status.in_(PUBLIC_STATUSES))
         .values(status=PostStatus.UNPUBLISHED, unpublished_reason=reason, updated_at=utcnow())
         .returning(Post)
         .execution_options(synchronize_session="fetch")
