@@ -502,6 +502,17 @@ def test_the_writer_reads_their_agreement_in_their_activity_and_the_other_adult_
     assert "journal entry" not in marc
 
 
+def test_the_writer_reads_when_their_answer_was_published_and_taken_off(app, family, anna, maya):
+    published_answer(app, family, anna, maya)
+    activity = text(anna.get("/portal/activity"))
+    assert "Published a blog post made from your letter or journal, without names" in activity
+    withdraw(anna, family["entry"])
+    activity = text(anna.get("/portal/activity"))
+    assert "Took a blog post made from your letter or journal off the blog" in activity
+    marc = text(signed_in(app, "marc@example.com").get("/portal/activity"))
+    assert "Published a blog post" not in marc
+
+
 def test_the_familys_export_holds_the_agreement_and_the_post_made_from_the_entry(
     app, family, anna, maya
 ):

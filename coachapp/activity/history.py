@@ -25,8 +25,10 @@ PORTAL_LABELS = {
     AuditAction.PDF_DOWNLOADED: "Downloaded a PDF",
     AuditAction.ARCHIVE_DOWNLOADED: "Downloaded all your letters and sessions",
     AuditAction.LETTER_SENT: "Sent you a letter",
-    AuditAction.POST_PUBLISHED: "Published a blog post made from your letter, without names",
-    AuditAction.POST_UNPUBLISHED: "Took a blog post made from your letter off the blog",
+    AuditAction.POST_PUBLISHED: (
+        "Published a blog post made from your letter or journal, without names"
+    ),
+    AuditAction.POST_UNPUBLISHED: "Took a blog post made from your letter or journal off the blog",
     AuditAction.CONSENT_GIVEN: "Recorded consent to share a letter on the blog",
     AuditAction.CONSENT_WITHDRAWN: "Withdrew consent to share a letter on the blog",
     AuditAction.CLIENT_EXPORTED: "Exported your records",

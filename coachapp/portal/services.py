@@ -14,7 +14,7 @@ from typing import IO
 
 from flask import abort, render_template
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from coachapp.activity.history import RecordsOfAdult
@@ -86,7 +86,14 @@ def records_of(adult: Adult) -> RecordsOfAdult:
             CoachingSession.client_id == adult.client_id, _session_seen_by(adult)
         ),
         letter_ids=letter_ids,
-        post_ids=select(Post.id).where(Post.letter_id.in_(letter_ids)),
+        post_ids=select(Post.id).where(
+            or_(
+                Post.letter_id.in_(letter_ids),
+                Post.journal_entry_id.in_(
+                    select(JournalEntry.id).where(JournalEntry.adult_id == adult.id)
+                ),
+            )
+        ),
         joint_letter_ids=select(Letter.id).where(
             Letter.id.in_(letter_ids), Letter.addressees.any(Adult.id != adult.id)
         ),
