@@ -3,6 +3,7 @@
 import logging
 import smtplib
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -70,6 +71,23 @@ def enqueue(email: Email) -> OutboxMessage:
         return message_by_key(email.idempotency_key)
     log.info("Queued %s message %s", email.kind, message.id)
     return message
+
+
+def enqueue_each(emails: Iterable[Email], who: str) -> int:
+    """Enqueue each e-mail (callers pass those whose key is not queued yet); how many.
+
+    An address with a line break can never be sent to: it is logged (``who`` says whose
+    mail, e.g. "reminder") and skipped, so one bad address does not stop the rest. Flushes.
+    """
+    queued = 0
+    for email in emails:
+        try:
+            enqueue(email)
+        except MailError:
+            log.warning("No %s for %s: unusable address", who, email.idempotency_key)
+            continue
+        queued += 1
+    return queued
 
 
 def message_by_key(key: str) -> OutboxMessage | None:

@@ -19,8 +19,7 @@ from sqlalchemy.orm import joinedload
 from coachapp.auth.models import User
 from coachapp.clients.models import Adult
 from coachapp.extensions import db
-from coachapp.mail import MailError
-from coachapp.outbox.services import Email, enqueue, message_by_key
+from coachapp.outbox.services import Email, enqueue_each, message_by_key
 from coachapp.outbox.signals import delivery_round_starting
 from coachapp.programmes import schedule
 from coachapp.programmes.models import Enrolment, EnrolmentStatus, Programme, Prompt, PromptNotice
@@ -142,17 +141,11 @@ def _notices_for(adult: Adult, enrolments: list[Enrolment], today: date) -> list
 
 def queue_prompt_notices(now: datetime) -> int:
     """Queue every notice due at ``now`` not queued before; returns how many are new. Flushes."""
-    queued = 0
-    for notice in due_notices(now):
-        if message_by_key(notice.key) is not None:
-            continue
-        try:
-            enqueue(notice_email(notice))
-        except MailError:  # an address with a line break: nothing can be sent to it
-            log.warning("No prompt notice for adult %s: unusable address", notice.adult.id)
-            continue
-        queued += 1
-    return queued
+    return enqueue_each(
+        (notice_email(notice) for notice in due_notices(now)
+         if message_by_key(notice.key) is None),
+        "prompt notice",
+    )
 
 
 def notice_email(notice: Notice) -> Email:

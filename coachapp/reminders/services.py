@@ -18,9 +18,8 @@ from coachapp.auth.models import REMINDER_HOURS, User
 from coachapp.clients.models import Adult
 from coachapp.coaching.models import CoachingSession, SessionStatus
 from coachapp.extensions import db
-from coachapp.mail import MailError
 from coachapp.outbox.models import OutboxMessage, OutboxStatus
-from coachapp.outbox.services import Email, enqueue, message_by_key
+from coachapp.outbox.services import Email, enqueue_each, message_by_key
 from coachapp.outbox.signals import delivery_round_starting
 from coachapp.templating import user_zone
 from coachapp.timeutil import utcnow
@@ -84,17 +83,11 @@ def queue_due_reminders(now: datetime) -> int:
     """Queue every due reminder not queued before; returns how many are new. Flushes."""
     due = due_reminders(now)
     withdraw_stale_reminders({reminder.idempotency_key for reminder in due})
-    queued = 0
-    for reminder in due:
-        if message_by_key(reminder.idempotency_key) is not None:
-            continue
-        try:
-            enqueue(reminder_email(reminder))
-        except MailError:  # an address with a line break: nothing can be sent to it
-            log.warning("No reminder for adult %s: unusable address", reminder.adult.id)
-            continue
-        queued += 1
-    return queued
+    return enqueue_each(
+        (reminder_email(reminder) for reminder in due
+         if message_by_key(reminder.idempotency_key) is None),
+        "reminder",
+    )
 
 
 def withdraw_stale_reminders(due_keys: set[str]) -> int:
